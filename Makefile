@@ -1,0 +1,66 @@
+# The two commands: `make run` (the portal with demo data at http://127.0.0.1:8000) and
+# `make test` (lint and the whole test suite). Both set up everything on a fresh machine and
+# are safe and fast to run again.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test bench install services stop status setup lint format messages clean
+
+run: setup
+	@echo "Starting web, worker and beat. The portal is at http://127.0.0.1:8000 (Ctrl-C stops it)."
+	$(VENV)/bin/honcho start
+
+test: install services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) -m bench
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Embedded PostgreSQL and Redis, unless DATABASE_URL / REDIS_URL are set.
+services: install
+	$(PY) -m diplomacy.devservices start
+
+stop:
+	$(PY) -m diplomacy.devservices stop
+
+status:
+	$(PY) -m diplomacy.devservices status
+
+# Database schema, reference data and static files.
+setup: services
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_places
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+lint:
+	$(VENV)/bin/ruff check .
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Refresh the Spanish translation catalog after changing interface text.
+messages:
+	$(PY) manage.py makemessages --locale es --ignore "node_modules/*" --ignore ".venv/*" --ignore "staticfiles/*"
+	$(PY) manage.py compilemessages --locale es
+
+clean: stop
+	rm -rf $(VENV) node_modules staticfiles var

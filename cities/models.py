@@ -1,0 +1,192 @@
+"""Places in the United States (states, cities, counties) and the world they engage with."""
+
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Bureau(models.Model):
+    """A State Department regional bureau (AF, EAP, EUR, NEA, SCA, WHA)."""
+
+    code = models.CharField(_("code"), max_length=3, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("regional bureau")
+        verbose_name_plural = _("regional bureaus")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Country(models.Model):
+    """A country or area abroad, in the regional bureau that covers it."""
+
+    iso_code = models.CharField(_("ISO code"), max_length=2, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    bureau = models.ForeignKey(
+        Bureau,
+        on_delete=models.PROTECT,
+        related_name="countries",
+        null=True,
+        blank=True,
+        verbose_name=_("regional bureau"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(iso_code__regex=r"^[A-Z]{2}$"), name="country_iso_code_two_letters"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeaderOffice(models.Model):
+    """Contact details of a place's leader's office, kept current by staff."""
+
+    office_name = models.CharField(_("office name"), max_length=200, blank=True)
+    leader_name = models.CharField(_("leader's name"), max_length=200, blank=True)
+    leader_title = models.CharField(_("leader's title"), max_length=120, blank=True)
+    office_email = models.EmailField(_("office email"), blank=True)
+    office_phone = models.CharField(_("office phone"), max_length=40, blank=True)
+    office_website = models.URLField(_("office website"), blank=True)
+    office_address = models.TextField(_("office address"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def has_office_contact(self) -> bool:
+        return any(
+            (
+                self.office_name,
+                self.leader_name,
+                self.office_email,
+                self.office_phone,
+                self.office_website,
+                self.office_address,
+            )
+        )
+
+
+class StateQuerySet(models.QuerySet):
+    def with_place_counts(self):
+        return self.annotate(
+            place_count=Count("places"),
+            city_count=Count("places", filter=Q(places__kind=Place.Kind.CITY)),
+            county_count=Count("places", filter=Q(places__kind=Place.Kind.COUNTY)),
+        )
+
+
+class State(LeaderOffice):
+    """A US state, the District of Columbia, or an inhabited territory."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", _("State")
+        DISTRICT = "district", _("Federal district")
+        TERRITORY = "territory", _("Territory")
+
+    usps_code = models.CharField(_("USPS code"), max_length=2, unique=True)
+    fips_code = models.CharField(_("FIPS code"), max_length=2, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    capital = models.CharField(_("capital"), max_length=100, blank=True)
+    statehood_year = models.PositiveSmallIntegerField(_("statehood year"), null=True, blank=True)
+    time_zones = models.TextField(_("time zones"), blank=True)
+
+    objects = StateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("state or territory")
+        verbose_name_plural = _("states and territories")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(usps_code__regex=r"^[A-Z]{2}$"), name="state_usps_code_two_letters"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def slug(self) -> str:
+        return self.usps_code.lower()
+
+    def get_absolute_url(self) -> str:
+        return reverse("cities:state", args=[self.slug])
+
+    @property
+    def leader_office_label(self) -> str:
+        if self.kind == self.Kind.DISTRICT:
+            return _("Mayor's office")
+        return _("Governor's office")
+
+
+class PlaceQuerySet(models.QuerySet):
+    def largest_first(self):
+        return self.order_by(models.F("population").desc(nulls_last=True), "name")
+
+    def search(self, text: str):
+        return self.filter(name__icontains=text) if text else self
+
+
+class Place(LeaderOffice):
+    """A US city or county with a public profile."""
+
+    class Kind(models.TextChoices):
+        CITY = "city", _("City")
+        COUNTY = "county", _("County")
+
+    state = models.ForeignKey(
+        State, on_delete=models.PROTECT, related_name="places", verbose_name=_("state")
+    )
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=220)
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=60, blank=True)
+    geonames_id = models.PositiveIntegerField(_("GeoNames ID"), null=True, blank=True, unique=True)
+    fips_code = models.CharField(_("FIPS code"), max_length=5, null=True, blank=True, unique=True)
+
+    objects = PlaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["state__name", "name"]
+        verbose_name = _("city or county")
+        verbose_name_plural = _("cities and counties")
+        constraints = [
+            models.UniqueConstraint(fields=["state", "slug"], name="place_slug_unique_in_state"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="place_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="place_longitude_in_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "kind", "-population"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.state.usps_code}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cities:place", args=[self.state.slug, self.slug])
+
+    @property
+    def leader_office_label(self) -> str:
+        if self.kind == self.Kind.COUNTY:
+            return _("County executive's office")
+        return _("Mayor's office")

@@ -1,0 +1,89 @@
+"""Public pages about places: the state map, state profiles and city or county profiles."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from cities import maps
+from cities.forms import PlaceSearchForm
+from cities.models import Place, State
+
+PLACES_PER_PAGE = 25
+
+
+def state_map(request):
+    states = list(State.objects.with_place_counts())
+    legend = maps.legend_for([s.place_count for s in states])
+    paths = maps.national_paths()
+    shapes, insets = [], []
+    for state in states:
+        label = ngettext(
+            "%(state)s: %(count)s place with a profile",
+            "%(state)s: %(count)s places with a profile",
+            state.place_count,
+        ) % {"state": state.name, "count": f"{state.place_count:,}"}
+        entry = {"state": state, "label": label, "bin": legend.bin_for(state.place_count)}
+        if state.fips_code in paths:
+            shapes.append({**entry, "path": paths[state.fips_code]})
+        # DC is too small to click on the map; it gets a box beside the territories.
+        if state.fips_code not in paths or state.kind == State.Kind.DISTRICT:
+            insets.append({**entry, "x": 40 + 80 * len(insets)})
+    return render(
+        request,
+        "cities/state_map.html",
+        {
+            "states": states,
+            "shapes": shapes,
+            "insets": insets,
+            "legend": legend,
+            "width": maps.NATIONAL_WIDTH,
+            "height": maps.NATIONAL_HEIGHT + 80,
+            "inset_y": maps.NATIONAL_HEIGHT + 10,
+        },
+    )
+
+
+def _canonical_code(code: str):
+    """Redirect /states/CO/ to /states/co/; None when the code is already canonical."""
+    return None if code == code.lower() else code.lower()
+
+
+def state_detail(request, code):
+    if lower := _canonical_code(code):
+        return redirect("cities:state", lower, permanent=True)
+    state = get_object_or_404(State.objects.with_place_counts(), usps_code=code.upper())
+    largest_cities = state.places.filter(kind=Place.Kind.CITY).largest_first()[:10]
+    form = PlaceSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    places = Paginator(state.places.search(query).order_by("name", "id"), PLACES_PER_PAGE)
+    return render(
+        request,
+        "cities/state_detail.html",
+        {
+            "state": state,
+            "largest_cities": largest_cities,
+            "form": form,
+            "query": query,
+            "page": places.get_page(request.GET.get("page")),
+            "locator": maps.locator_map(state.fips_code),
+        },
+    )
+
+
+def place_detail(request, code, slug):
+    if lower := _canonical_code(code):
+        return redirect("cities:place", lower, slug, permanent=True)
+    place = get_object_or_404(
+        Place.objects.select_related("state"), state__usps_code=code.upper(), slug=slug
+    )
+    return render(
+        request,
+        "cities/place_detail.html",
+        {
+            "place": place,
+            "state": place.state,
+            "locator": maps.locator_map(place.state.fips_code, place.latitude, place.longitude),
+            "title": _("%(place)s, %(state)s") % {"place": place.name, "state": place.state.name},
+        },
+    )

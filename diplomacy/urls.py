@@ -1,0 +1,25 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from diplomacy import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+]
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
+    path("opportunities/", views.upcoming, {"section": "opportunities"}, name="opportunities"),
+    path("programs/", views.upcoming, {"section": "programs"}, name="programs"),
+    path("subscribe/", views.upcoming, {"section": "subscribe"}, name="subscribe"),
+    path("states/", include("cities.urls")),
+    path("admin/", admin.site.urls),
+    prefix_default_language=False,
+)
+
+handler404 = "diplomacy.views.page_not_found"
+handler500 = "diplomacy.views.server_error"
+
+admin.site.site_header = "Subnational Diplomacy Portal — staff"
+admin.site.site_title = "Subnational Diplomacy Portal"

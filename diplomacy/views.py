@@ -1,0 +1,66 @@
+"""Site-wide pages: home, about, health, placeholders for sections still being built, errors."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from cities.models import State
+from diplomacy import health
+
+
+def home(request):
+    return render(request, "home.html", {"state_count": State.objects.count()})
+
+
+def about(request):
+    return render(request, "about.html")
+
+
+# Sections of the portal that later releases fill; their links already lead somewhere useful.
+UPCOMING_SECTIONS = {
+    "opportunities": {
+        "title": _("Find opportunities"),
+        "lead": _(
+            "Trade and investment leads, city networks, partnerships, events and grants "
+            "will be listed and searchable here."
+        ),
+    },
+    "programs": {
+        "title": _("For students"),
+        "lead": _(
+            "Exchange programs, paid internships, fellowships and virtual internships, with a "
+            "finder that shows the ones you are eligible for, will be here."
+        ),
+    },
+    "subscribe": {
+        "title": _("Subscribe to email updates"),
+        "lead": _(
+            "You will be able to get a digest of new opportunities that fit your place and "
+            "interests by email."
+        ),
+    },
+}
+
+
+def upcoming(request, section):
+    return render(request, "upcoming.html", UPCOMING_SECTIONS[section])
+
+
+@never_cache
+def healthz(request):
+    checks = health.check_all()
+    healthy = all(status == "ok" for status in checks.values())
+    down = [name for name, status in checks.items() if status != "ok"]
+    body = {"status": "ok" if healthy else "down", "checks": checks}
+    if down:
+        body["down"] = down
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def page_not_found(request, exception):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)
