@@ -5,12 +5,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from cities.models import State
 from diplomacy import health
 
 
 def home(request):
-    return render(request, "home.html", {"state_count": State.objects.count()})
+    return render(request, "home.html")
 
 
 def about(request):

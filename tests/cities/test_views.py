@@ -1,0 +1,173 @@
+import re
+
+import pytest
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cities.models import Place, State
+from tests.factories import PlaceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_map_links_every_state_dc_and_territory(client, states):
+    response = client.get("/states/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for state in State.objects.all():
+        assert f'href="/states/{state.usps_code.lower()}/"' in html
+    # Every state and DC on the drawn map, the territories as labelled boxes.
+    assert html.count('class="state-map__link"') == 56 + 1  # DC is drawn and boxed
+
+
+def test_map_colors_states_by_places_with_a_profile(client, states):
+    PlaceFactory.create_batch(3)  # Colorado
+    html = client.get("/states/").content.decode()
+    colorado = re.search(r'aria-label="Colorado: ([\d,]+) places? with a profile"', html)
+    assert colorado.group(1) == "3"
+    assert 'aria-label="Wyoming: 0 places with a profile"' in html
+    assert "state-map__shape map-bin-1" in html and "map-bin-0" in html
+
+
+def test_map_table_lists_counts_per_state(client, states):
+    PlaceFactory.create_batch(2)
+    PlaceFactory(kind=Place.Kind.COUNTY, name="Denver County")
+    html = client.get("/states/").content.decode()
+    row = re.search(r"Colorado</a></th>(.*?)</tr>", html, re.S).group(1)
+    assert re.findall(r'data-sort-value="(\d+)"', row) == ["3", "2", "1"]
+
+
+def test_map_query_count_is_constant(client, states, django_assert_max_num_queries):
+    PlaceFactory.create_batch(40)
+    with django_assert_max_num_queries(2):
+        assert client.get("/states/").status_code == 200
+
+
+def test_state_profile_shows_facts_and_largest_cities_first(client, states):
+    PlaceFactory(name="Small Town", population=6_000)
+    PlaceFactory(name="Big City", population=700_000)
+    PlaceFactory(name="Unknown Size", population=None)
+    response = client.get("/states/co/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Colorado</h1>" in html
+    assert "Denver" in html and "1876" in html  # capital, statehood
+    largest = html[html.index('id="largest-heading"') : html.index('id="opportunities-heading"')]
+    assert largest.index("Big City") < largest.index("Small Town") < largest.index("Unknown Size")
+    assert "700,000" in largest
+
+
+def test_state_profile_shows_the_governors_office_once_recorded(client, states):
+    html = client.get("/states/co/").content.decode()
+    assert "Contact details for this office have not been added yet." in html
+    State.objects.filter(usps_code="CO").update(
+        leader_name="Pat Example", leader_title="Governor", office_email="governor@example.gov"
+    )
+    html = client.get("/states/co/").content.decode()
+    assert "Governor Pat Example" in html
+    assert 'href="mailto:governor@example.gov"' in html
+
+
+def test_state_profile_search_finds_places_by_name(client, states):
+    PlaceFactory(name="Boulder")
+    PlaceFactory(name="Aurora")
+    html = client.get("/states/co/", {"q": "boul"}).content.decode()
+    listing = html[html.index('id="places-heading"') :]
+    assert "Boulder" in listing and "Aurora" not in listing
+    assert "1 place matches “boul”." in listing
+
+
+def test_state_profile_paginates_places(client, states):
+    PlaceFactory.create_batch(30)
+    first = client.get("/states/co/").content.decode()
+    second = client.get("/states/co/", {"page": 2}).content.decode()
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    on_first, on_second = _listed_names(first), _listed_names(second)
+    assert len(on_first) == 25 and len(on_second) == 5
+    assert not on_first & on_second
+
+
+def _listed_names(html):
+    return set(re.findall(r"(Testville \d+)</a> <span", html))
+
+
+def test_state_profile_query_count_does_not_grow_with_places(
+    client, states, django_assert_max_num_queries
+):
+    PlaceFactory.create_batch(60)
+    with django_assert_max_num_queries(4):
+        assert client.get("/states/co/").status_code == 200
+
+
+def test_city_profile_shows_facts_and_marks_the_city_on_the_state_map(client, states):
+    PlaceFactory(name="Denver", slug="denver", population=715_522)
+    response = client.get("/states/co/denver/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Denver, Colorado</h1>" in html
+    assert "715,522" in html
+    assert "Mayor&#x27;s office" in html or "Mayor's office" in html
+    assert 'class="locator-map__marker"' in html
+    assert 'aria-current="page"><span>Denver</span>' in html
+
+
+def test_county_profile_names_the_county_executive(client, states):
+    PlaceFactory(name="Denver County", slug="denver-county", kind=Place.Kind.COUNTY)
+    html = client.get("/states/co/denver-county/").content.decode()
+    assert "County executive" in html
+
+
+def test_city_profile_query_count(client, states, django_assert_max_num_queries):
+    PlaceFactory(name="Denver", slug="denver")
+    with django_assert_max_num_queries(1):
+        assert client.get("/states/co/denver/").status_code == 200
+
+
+def test_upper_case_state_codes_redirect_to_the_canonical_address(client, states):
+    PlaceFactory(name="Denver", slug="denver")
+    assert client.get("/states/CO/").headers["Location"] == "/states/co/"
+    assert client.get("/states/Co/denver/").headers["Location"] == "/states/co/denver/"
+
+
+@pytest.mark.parametrize(
+    "url", ["/states/zz/", "/states/colorado/", "/states/co/atlantis/", "/states/co/denver/x/"]
+)
+def test_unknown_places_get_a_friendly_not_found_page(client, states, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<h1>Page not found</h1>" in html
+    assert reverse("cities:map") in html and 'class="usa-header' in html
+
+
+def test_not_found_page_is_translated(client, states):
+    response = client.get("/es/states/zz/")
+    assert response.status_code == 404
+    assert "Página no encontrada" in response.content.decode()
+
+
+def test_search_longer_than_allowed_gets_a_clear_message(client, states):
+    response = client.get("/states/co/", {"q": "x" * 10_000})
+    assert response.status_code == 200
+    assert "Search for at most 100 characters." in response.content.decode()
+
+
+def test_nul_byte_in_search_is_harmless(client, states):
+    assert client.get("/states/co/", {"q": "den\x00ver"}).status_code == 200
+
+
+def test_markup_in_search_is_shown_as_text(client, states):
+    html = client.get("/states/co/", {"q": "<script>alert(1)</script>"}).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    q=st.one_of(st.text(max_size=300), st.sampled_from(["' OR 1=1 --", "%", "\\", "_", "\x00"])),
+    page=st.one_of(st.text(max_size=20), st.integers(-(10**20), 10**20).map(str)),
+)
+def test_any_search_input_renders_the_state_page(client, states, q, page):
+    response = client.get("/states/co/", {"q": q, "page": page})
+    assert response.status_code == 200

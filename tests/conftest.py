@@ -1,0 +1,41 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cities import reference
+from diplomacy.celery import app as celery_app
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def states(db):
+    """Every state, DC and territory, loaded by the real reference loader."""
+    reference.load_states()
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker process on the test Redis broker, stopped after the test."""
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable, "-m", "celery", "-A", "diplomacy", "worker",
+            "--pool", "solo", "--hostname", f"test-{os.getpid()}@%h",
+            "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
+        ],
+        cwd=BASE_DIR,
+        env={**os.environ, "PYTEST_VERSION": os.environ.get("PYTEST_VERSION", "1")},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not celery_app.control.ping(timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("The Celery worker did not start")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

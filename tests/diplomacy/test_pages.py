@@ -1,0 +1,61 @@
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_PAGES = ["/", "/about/", "/opportunities/", "/programs/", "/subscribe/", "/states/"]
+
+
+def test_home_page_leads_each_audience_to_its_starting_point(client):
+    html = client.get("/").content.decode()
+    assert "Connect your community with the world" in html
+    assert 'href="/states/">Find your state or city' in html
+    assert 'href="/programs/">Find a program' in html
+    assert 'href="/admin/">Staff sign-in' in html
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_pages_have_the_official_banner_navigation_and_skip_link(client, states, url):
+    html = client.get(url).content.decode()
+    assert "An official website of the United States government" in html
+    assert '<a class="usa-skipnav" href="#main-content">' in html
+    assert 'id="main-content"' in html
+    for label in ["Find opportunities", "For students", "States", "Subscribe", "About"]:
+        assert f"<span>{label}</span>" in html
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_pages_have_no_inline_scripts_and_a_strict_policy(client, states, url):
+    response = client.get(url)
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    scripts = re.findall(r"<script([^>]*)>", response.content.decode())
+    assert scripts and all("src=" in attributes for attributes in scripts)
+    assert not re.search(r"\sstyle=", response.content.decode())
+    assert not re.search(r"\son[a-z]+=", response.content.decode())
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_pages_render_with_few_queries(client, states, url, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        assert client.get(url).status_code == 200
+
+
+def test_spanish_pages_are_translated_and_link_back_to_english(client, states):
+    html = client.get("/es/states/").content.decode()
+    assert '<html lang="es">' in html
+    assert "<span>Buscar oportunidades</span>" in html
+    assert 'href="/states/" lang="en"' in html
+
+
+def test_english_pages_link_to_the_same_page_in_spanish(client, states):
+    html = client.get("/states/co/").content.decode()
+    assert 'href="/es/states/co/" lang="es"' in html
+
+
+@pytest.mark.parametrize("url", ["/opportunities/", "/programs/", "/subscribe/"])
+def test_sections_still_being_built_say_so_and_offer_the_map(client, url):
+    html = client.get(url).content.decode()
+    assert "Coming soon" in html
+    assert 'href="/states/"' in html
