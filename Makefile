@@ -60,7 +60,7 @@ format:
 # Refresh the Spanish translation catalog after changing interface text.
 messages:
 	$(PY) manage.py makemessages --locale es --ignore "node_modules/*" --ignore ".venv/*" --ignore "staticfiles/*"
-	$(PY) manage.py compilemessages --locale es
+	$(PY) manage.py compilemessages --locale es --ignore ".venv/*" --ignore "node_modules/*"
 
 clean: stop
 	rm -rf $(VENV) node_modules staticfiles var
