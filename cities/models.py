@@ -80,7 +80,7 @@ class LeaderOffice(models.Model):
 
 class StateQuerySet(models.QuerySet):
     def with_place_counts(self):
-        return self.annotate(
+        return self.order_by("name").annotate(
             place_count=Count("places"),
             city_count=Count("places", filter=Q(places__kind=Place.Kind.CITY)),
             county_count=Count("places", filter=Q(places__kind=Place.Kind.COUNTY)),
@@ -118,12 +118,12 @@ class State(LeaderOffice):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("cities:state", args=[self.slug])
+
     @property
     def slug(self) -> str:
         return self.usps_code.lower()
-
-    def get_absolute_url(self) -> str:
-        return reverse("cities:state", args=[self.slug])
 
     @property
     def leader_office_label(self) -> str:

@@ -141,12 +141,16 @@ def _place_rows(min_population: int) -> dict[str, list[dict]]:
     return rows
 
 
+def _reference_key(row: dict) -> str:
+    return str(row.get("geonames_id") or row.get("fips_code"))
+
+
 def _assign_slugs(rows: list[dict], existing: dict[str, str]) -> None:
     """Keep the slug of every place loaded before (its URL stays the same); give new ones a
     free slug, numbered when the state already has a place of that name."""
     taken = set(existing.values())
     for row in rows:
-        known = existing.get(str(row.get("geonames_id") or row.get("fips_code")))
+        known = existing.get(_reference_key(row))
         if known:
             row["slug"] = known
             continue
@@ -180,7 +184,7 @@ def load_places(min_population: int = 5000, progress: Progress = iter) -> LoadSu
             _assign_slugs(rows, existing)
             _upsert(state, [r for r in rows if r["kind"] == Place.Kind.CITY], "geonames_id")
             _upsert(state, [r for r in rows if r["kind"] == Place.Kind.COUNTY], "fips_code")
-        new = sum(1 for r in rows if str(r.get("geonames_id") or r.get("fips_code")) not in existing)
+        new = sum(1 for r in rows if _reference_key(r) not in existing)
         summary.created += new
         summary.updated += len(rows) - new
     return summary

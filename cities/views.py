@@ -28,7 +28,9 @@ def state_map(request):
             shapes.append({**entry, "path": paths[state.fips_code]})
         # DC is too small to click on the map; it gets a box beside the territories.
         if state.fips_code not in paths or state.kind == State.Kind.DISTRICT:
-            insets.append({**entry, "x": 40 + 80 * len(insets)})
+            # The box shows the postal code, so its accessible name includes it too.
+            label = f"{state.usps_code} ({label})"
+            insets.append({**entry, "label": label, "x": 40 + 80 * len(insets)})
     return render(
         request,
         "cities/state_map.html",

@@ -12,6 +12,15 @@ from diplomacy.celery import app as celery_app
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # Live-server threads must not keep connections open past a test: the test database
+    # could not be dropped at the end of the run.
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture
 def states(db):
     """Every state, DC and territory, loaded by the real reference loader."""

@@ -163,7 +163,9 @@ def test_markup_in_search_is_shown_as_text(client, states):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     q=st.one_of(st.text(max_size=300), st.sampled_from(["' OR 1=1 --", "%", "\\", "_", "\x00"])),
     page=st.one_of(st.text(max_size=20), st.integers(-(10**20), 10**20).map(str)),
@@ -171,3 +173,10 @@ def test_markup_in_search_is_shown_as_text(client, states):
 def test_any_search_input_renders_the_state_page(client, states, q, page):
     response = client.get("/states/co/", {"q": q, "page": page})
     assert response.status_code == 200
+
+
+def test_map_table_lists_states_in_alphabetical_order(client, states):
+    html = client.get("/states/").content.decode()
+    names = re.findall(r'<th scope="row" data-sort-value="([^"]+)">', html)
+    assert names == sorted(names)
+    assert names[:3] == ["Alabama", "Alaska", "American Samoa"]
