@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from django.conf import settings
@@ -86,20 +86,34 @@ class Locator:
     marker: tuple[float, float] | None
 
 
-def locator_map(
-    state_fips: str, latitude: float | None = None, longitude: float | None = None
-) -> Locator | None:
-    """A state's outline in an equirectangular frame, with an optional marked place."""
+def _unwrap(lon: float) -> float:
+    # Alaska's Aleutians cross the antimeridian: keep them west of it.
+    return lon - 360 if lon > 0 else lon
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """An equirectangular frame fitted around one state."""
+
+    min_lon: float
+    max_lat: float
+    x_scale: float
+    scale: float
+    pad: int
+
+    def project(self, point: tuple[float, float]) -> tuple[float, float]:
+        lon, lat = point
+        x = self.pad + (_unwrap(lon) - self.min_lon) * self.x_scale * self.scale
+        return (x, self.pad + (self.max_lat - lat) * self.scale)
+
+
+@cache
+def _state_outline(state_fips: str) -> tuple[_Frame, Locator] | None:
     geometry = _geometries("states-10m.json").get(state_fips)
     if geometry is None:
         return None
     polygons = _polygons(_topology("states-10m.json"), geometry)
-
-    def unwrap(lon: float) -> float:
-        # Alaska's Aleutians cross the antimeridian: keep them west of it.
-        return lon - 360 if lon > 0 else lon
-
-    points = [(unwrap(lon), lat) for polygon in polygons for ring in polygon for lon, lat in ring]
+    points = [(_unwrap(lon), lat) for polygon in polygons for ring in polygon for lon, lat in ring]
     lons, lats = [p[0] for p in points], [p[1] for p in points]
     min_lon, max_lon, min_lat, max_lat = min(lons), max(lons), min(lats), max(lats)
     x_scale = math.cos(math.radians((min_lat + max_lat) / 2))
@@ -107,17 +121,27 @@ def locator_map(
     span_y = max(max_lat - min_lat, 1e-6)
     pad = 8
     scale = (LOCATOR_WIDTH - 2 * pad) / max(span_x, span_y)
-    width = round(span_x * scale + 2 * pad)
-    height = round(span_y * scale + 2 * pad)
+    frame = _Frame(min_lon, max_lat, x_scale, scale, pad)
+    outline = Locator(
+        _path(polygons, frame.project),
+        round(span_x * scale + 2 * pad),
+        round(span_y * scale + 2 * pad),
+        None,
+    )
+    return frame, outline
 
-    def project(point: tuple[float, float]) -> tuple[float, float]:
-        lon, lat = point
-        return (pad + (unwrap(lon) - min_lon) * x_scale * scale, pad + (max_lat - lat) * scale)
 
-    marker = None
-    if latitude is not None and longitude is not None:
-        marker = project((longitude, latitude))
-    return Locator(_path(polygons, project), width, height, marker)
+def locator_map(
+    state_fips: str, latitude: float | None = None, longitude: float | None = None
+) -> Locator | None:
+    """A state's outline in an equirectangular frame, with an optional marked place."""
+    outline = _state_outline(state_fips)
+    if outline is None:
+        return None
+    frame, locator = outline
+    if latitude is None or longitude is None:
+        return locator
+    return replace(locator, marker=frame.project((longitude, latitude)))
 
 
 # Sequential blues from the USWDS palette, lightest first; bin 0 means "none".

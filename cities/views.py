@@ -2,6 +2,7 @@
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -14,6 +15,9 @@ PLACES_PER_PAGE = 25
 
 def state_map(request):
     states = list(State.objects.with_place_counts())
+    map_url = reverse("cities:map")
+    for state in states:
+        state.url = f"{map_url}{state.slug}/"  # one reverse() for all 56 links
     legend = maps.legend_for([s.place_count for s in states])
     paths = maps.national_paths()
     shapes, insets = [], []

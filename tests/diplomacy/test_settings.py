@@ -12,10 +12,12 @@ PRODUCTION = {
 
 
 def manage(*args, **env):
+    # The browser tests' event-loop allowance is a test artefact, never a deployment setting.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
-        env={**os.environ, **env},
+        env={**inherited, **env},
         capture_output=True,
         text=True,
         timeout=120,
