@@ -12,7 +12,7 @@ NODE_STAMP := node_modules/.installed
 
 run: setup
 	@echo "Starting web, worker and beat. The portal is at http://127.0.0.1:8000 (Ctrl-C stops it)."
-	$(VENV)/bin/honcho start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
 
 test: install services
 	$(VENV)/bin/ruff check .

