@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Bureau, Country, Place, State
@@ -12,6 +13,19 @@ OFFICE_FIELDS = (
     "office_website",
     "office_address",
 )
+
+
+class ProfileAdmin(admin.ModelAdmin):
+    """Staff keep the leader's office current; the reference data itself is read-only."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    view_on_site = True
+
+    def has_add_permission(self, request):
+        return False  # states and places come from reference data (manage.py load_places)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Bureau)
@@ -29,7 +43,7 @@ class CountryAdmin(admin.ModelAdmin):
 
 
 @admin.register(State)
-class StateAdmin(admin.ModelAdmin):
+class StateAdmin(ProfileAdmin):
     list_display = ["name", "usps_code", "kind", "capital", "leader_name", "updated_at"]
     list_filter = ["kind"]
     search_fields = ["name", "usps_code", "capital", "leader_name"]
@@ -41,17 +55,10 @@ class StateAdmin(admin.ModelAdmin):
         (_("Reference data (from the us package)"), {"fields": readonly_fields}),
         (_("Leader's office"), {"fields": OFFICE_FIELDS}),
     ]
-    view_on_site = True
-
-    def has_add_permission(self, request):
-        return False  # states come from reference data
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(ProfileAdmin):
     list_display = ["name", "state", "kind", "population", "leader_name", "updated_at"]
     list_filter = ["kind", "state"]
     search_fields = ["name", "slug", "leader_name"]
@@ -65,10 +72,3 @@ class PlaceAdmin(admin.ModelAdmin):
         (_("Reference data (from GeoNames)"), {"fields": readonly_fields}),
         (_("Leader's office"), {"fields": OFFICE_FIELDS}),
     ]
-    view_on_site = True
-
-    def has_add_permission(self, request):
-        return False  # places come from reference data
-
-    def has_delete_permission(self, request, obj=None):
-        return False
