@@ -59,3 +59,12 @@ def test_sections_still_being_built_say_so_and_offer_the_map(client, url):
     html = client.get(url).content.decode()
     assert "Coming soon" in html
     assert 'href="/states/"' in html
+
+
+def test_server_errors_get_a_styled_page_without_details(rf):
+    from diplomacy.views import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "<h1>Something went wrong</h1>" in html and "Traceback" not in html
