@@ -1,6 +1,7 @@
 """Public pages about places: the state map, state profiles and city or county profiles."""
 
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,6 +10,7 @@ from django.utils.translation import ngettext
 from cities import maps
 from cities.forms import PlaceSearchForm
 from cities.models import Place, State
+from opportunities.models import Listing
 
 PLACES_PER_PAGE = 25
 
@@ -50,6 +52,13 @@ def state_map(request):
     )
 
 
+PROFILE_LISTINGS = 10
+
+
+def _open_listings(listings):
+    return listings.order_by(F("deadline").asc(nulls_last=True), "-published_at")[:PROFILE_LISTINGS]
+
+
 def _canonical_code(code: str):
     """Redirect /states/CO/ to /states/co/; None when the code is already canonical."""
     return None if code == code.lower() else code.lower()
@@ -73,6 +82,7 @@ def state_detail(request, code):
             "query": query,
             "page": places.get_page(request.GET.get("page")),
             "locator": maps.locator_map(state.fips_code),
+            "listings": _open_listings(Listing.objects.open().for_state(state)),
         },
     )
 
@@ -90,6 +100,7 @@ def place_detail(request, code, slug):
             "place": place,
             "state": place.state,
             "locator": maps.locator_map(place.state.fips_code, place.latitude, place.longitude),
+            "listings": _open_listings(Listing.objects.open().for_place(place)),
             "title": _("%(place)s, %(state)s") % {"place": place.name, "state": place.state.name},
         },
     )

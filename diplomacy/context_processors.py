@@ -4,7 +4,7 @@ from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
 NAVIGATION = [
-    ("opportunities", _("Find opportunities")),
+    ("opportunities:search", _("Find opportunities")),
     ("programs", _("For students")),
     ("cities:map", _("States")),
     ("subscribe", _("Subscribe")),

@@ -61,10 +61,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_filters",
     "csp",
+    "simple_history",
     "diplomacy",
     "cities",
+    "opportunities",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "diplomacy.urls"
@@ -141,7 +145,16 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "publish-scheduled-listings": {
+        "task": "opportunities.tasks.publish_scheduled_listings",
+        "schedule": 60.0,
+    },
+    "archive-expired-listings": {
+        "task": "opportunities.tasks.archive_expired_listings",
+        "schedule": 15 * 60.0,
+    },
+}
 
 # Email: any SMTP relay. Development and tests use a local SMTP sink on loopback.
 EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")

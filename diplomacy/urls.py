@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from diplomacy import views
+from opportunities import views as opportunity_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -10,8 +11,10 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),
-    path("opportunities/", views.upcoming, {"section": "opportunities"}, name="opportunities"),
-    path("programs/", views.upcoming, {"section": "programs"}, name="programs"),
+    path("opportunities/", include("opportunities.urls")),
+    path("programs/", opportunity_views.programs, name="programs"),
+    path("events/", opportunity_views.events, name="events"),
+    path("events/calendar.ics", opportunity_views.events_ics, name="events_ics"),
     path("subscribe/", views.upcoming, {"section": "subscribe"}, name="subscribe"),
     path("states/", include("cities.urls")),
     path("admin/", admin.site.urls),

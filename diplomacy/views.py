@@ -6,10 +6,22 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from diplomacy import health
+from opportunities.models import Listing
+
+HIGHLIGHTS = 3
 
 
 def home(request):
-    return render(request, "home.html")
+    open_listings = Listing.objects.open().order_by("-published_at", "-id")
+    return render(
+        request,
+        "home.html",
+        {
+            "climate": open_listings.filter(topics__slug="climate")[:HIGHLIGHTS],
+            "democracy": open_listings.filter(topics__slug="democracy-and-governance")[:HIGHLIGHTS],
+            "closing_soon": Listing.objects.closing_soon()[:5],
+        },
+    )
 
 
 def about(request):
@@ -18,20 +30,6 @@ def about(request):
 
 # Sections of the portal that later releases fill; their links already lead somewhere useful.
 UPCOMING_SECTIONS = {
-    "opportunities": {
-        "title": _("Find opportunities"),
-        "lead": _(
-            "Trade and investment leads, city networks, partnerships, events and grants "
-            "will be listed and searchable here."
-        ),
-    },
-    "programs": {
-        "title": _("For students"),
-        "lead": _(
-            "Exchange programs, paid internships, fellowships and virtual internships, with a "
-            "finder that shows the ones you are eligible for, will be here."
-        ),
-    },
     "subscribe": {
         "title": _("Subscribe to email updates"),
         "lead": _(

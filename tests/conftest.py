@@ -3,8 +3,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 
 from cities import reference
 from diplomacy.celery import app as celery_app
@@ -27,9 +29,18 @@ def states(db):
     reference.load_states()
 
 
+def _test_database_url() -> str:
+    database = settings.DATABASES["default"]
+    host = quote(database["HOST"] or "", safe="")
+    port = f":{database['PORT']}" if database["PORT"] else ""
+    password = f":{quote(database['PASSWORD'])}" if database["PASSWORD"] else ""
+    return f"postgres://{database['USER']}{password}@{host}{port}/{database['NAME']}"
+
+
 @pytest.fixture
 def celery_worker():
-    """A real Celery worker process on the test Redis broker, stopped after the test."""
+    """A real Celery worker process on the test Redis broker and the test database, stopped
+    after the test. Tests that need it to see their data use `transactional_db`."""
     process = subprocess.Popen(  # noqa: S603
         [
             sys.executable, "-m", "celery", "-A", "diplomacy", "worker",
@@ -37,7 +48,11 @@ def celery_worker():
             "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
         ],
         cwd=BASE_DIR,
-        env={**os.environ, "PYTEST_VERSION": os.environ.get("PYTEST_VERSION", "1")},
+        env={
+            **os.environ,
+            "PYTEST_VERSION": os.environ.get("PYTEST_VERSION", "1"),
+            "DATABASE_URL": _test_database_url(),
+        },
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30

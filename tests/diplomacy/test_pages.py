@@ -4,7 +4,9 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_PAGES = ["/", "/about/", "/opportunities/", "/programs/", "/subscribe/", "/states/"]
+PUBLIC_PAGES = [
+    "/", "/about/", "/opportunities/", "/programs/", "/events/", "/subscribe/", "/states/"
+]  # fmt: skip
 
 
 def test_home_page_leads_each_audience_to_its_starting_point(client):
@@ -31,14 +33,26 @@ def test_pages_have_no_inline_scripts_and_a_strict_policy(client, states, url):
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     scripts = re.findall(r"<script([^>]*)>", response.content.decode())
-    assert scripts and all("src=" in attributes for attributes in scripts)
+    # Only files, or JSON-LD data blocks (which browsers never execute).
+    assert scripts
+    assert all("src=" in attrs or 'type="application/ld+json"' in attrs for attrs in scripts)
     assert not re.search(r"\sstyle=", response.content.decode())
     assert not re.search(r"\son[a-z]+=", response.content.decode())
 
 
-@pytest.mark.parametrize("url", PUBLIC_PAGES)
-def test_pages_render_with_few_queries(client, states, url, django_assert_max_num_queries):
-    with django_assert_max_num_queries(2):
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [
+        ("/", 3),
+        ("/about/", 0),
+        ("/programs/", 4),
+        ("/events/", 2),
+        ("/subscribe/", 0),
+        ("/states/", 1),
+    ],
+)
+def test_pages_render_with_few_queries(client, states, url, queries, django_assert_max_num_queries):
+    with django_assert_max_num_queries(queries):
         assert client.get(url).status_code == 200
 
 
@@ -54,7 +68,7 @@ def test_english_pages_link_to_the_same_page_in_spanish(client, states):
     assert 'href="/es/states/co/" lang="es"' in html
 
 
-@pytest.mark.parametrize("url", ["/opportunities/", "/programs/", "/subscribe/"])
+@pytest.mark.parametrize("url", ["/subscribe/"])
 def test_sections_still_being_built_say_so_and_offer_the_map(client, url):
     html = client.get(url).content.decode()
     assert "Coming soon" in html

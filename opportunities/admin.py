@@ -1,0 +1,275 @@
+"""Curation in the Django admin: roles, the publishing workflow, preview, history, bulk import."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from opportunities import importing, publishing
+from opportunities.models import Listing, Status, Topic
+from opportunities.readability import reading_grade, reading_hint
+
+EDITABLE_BY_CURATORS = {Status.DRAFT}
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_priority"]
+    list_filter = ["is_priority"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ImportForm(forms.Form):
+    csv_file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8 CSV with the columns listed below; at most 5 MB and 5,000 rows."),
+    )
+
+
+@admin.register(Listing)
+class ListingAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "kind", "status", "deadline", "published_at", "updated_at"]
+    list_filter = ["status", "kind", "topics", "is_global", "bureaus"]
+    search_fields = ["title", "sponsor", "summary", "slug"]
+    date_hierarchy = "deadline"
+    list_select_related = True
+    show_full_result_count = False
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["countries", "target_states"]
+    filter_horizontal = ["topics", "bureaus"]
+    readonly_fields = ["status", "reading_level", "published_at", "archived_at", "preview_link"]
+    history_list_display = ["status"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", "status", "preview_link"]}),
+        (_("What it is"), {"fields": ["summary", "reading_level", "body", "sponsor", "topics"]}),
+        (_("Where abroad"), {"fields": ["is_global", "bureaus", "countries"]}),
+        (
+            _("Who may apply"),
+            {
+                "fields": [
+                    "audiences",
+                    "government_levels",
+                    ("min_population", "max_population"),
+                    "targets_underserved",
+                    "target_states",
+                    "education_levels",
+                    "us_citizenship_required",
+                    ("min_age", "max_age"),
+                    "is_paid",
+                ]
+            },
+        ),
+        (
+            _("When and where"),
+            {
+                "fields": [
+                    ("opens_at", "deadline"),
+                    ("starts_at", "ends_at"),
+                    "time_zone",
+                    "format",
+                    "duration",
+                    "location",
+                ]
+            },
+        ),
+        (_("How to apply"), {"fields": ["apply_url", "apply_contact"]}),
+        (_("Publishing"), {"fields": ["publish_at", "published_at", "archived_at"]}),
+    ]
+    actions = ["submit_for_review", "publish", "archive", "return_to_draft"]
+
+    class Media:
+        js = ["js/reading-grade.js"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "summary":
+            field.widget.attrs.update({"rows": 3, "data-reading-grade": "summary"})
+        if db_field.name == "apply_url":
+            field.assume_scheme = "https"
+        return field
+
+    # Permissions -------------------------------------------------------------------------
+
+    def has_submit_permission(self, request):
+        return request.user.has_perm("opportunities.submit_listing")
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("opportunities.publish_listing")
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        # Curators edit drafts; what is in review or public is the publishers' to change.
+        return obj.status in EDITABLE_BY_CURATORS or self.has_publish_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # Published listings are archived, never deleted; unpublished drafts may go.
+        if obj is not None and (obj.published_at or obj.status != Status.DRAFT):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        grade = reading_grade(obj.summary)
+        if grade is not None and grade > 10:
+            self.message_user(request, reading_hint(grade), messages.WARNING)
+
+    # Display -----------------------------------------------------------------------------
+
+    @admin.display(description=_("Reading level of the summary"))
+    def reading_level(self, obj):
+        grade = reading_grade(obj.summary) if obj and obj.summary else None
+        return format_html(
+            '<span data-reading-grade-output aria-live="polite">{}</span>',
+            reading_hint(grade) if grade is not None else _("Type a summary to see its level."),
+        )
+
+    @admin.display(description=_("Preview"))
+    def preview_link(self, obj):
+        if not obj or not obj.pk:
+            return _("Save the listing to preview it.")
+        return format_html(
+            '<a href="{}" target="_blank">{}</a>',
+            reverse("opportunities:preview", args=[obj.pk]),
+            _("Preview as the public will see it"),
+        )
+
+    def view_on_site(self, obj):
+        if obj.status in (Status.PUBLISHED, Status.ARCHIVED):
+            return obj.get_absolute_url()
+        return reverse("opportunities:preview", args=[obj.pk])
+
+    # Workflow actions --------------------------------------------------------------------
+
+    def _transition(self, request, queryset, move, done_message):
+        try:
+            count = move(list(queryset), request.user)
+        except publishing.TransitionError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(request, done_message(count), messages.SUCCESS)
+
+    @admin.action(description=_("Submit for review"), permissions=["submit"])
+    def submit_for_review(self, request, queryset):
+        self._transition(
+            request,
+            queryset,
+            publishing.submit_for_review,
+            lambda n: (
+                ngettext(
+                    "%(n)d listing submitted for review.", "%(n)d listings submitted for review.", n
+                )
+                % {"n": n}
+            ),
+        )
+
+    @admin.action(
+        description=_("Publish (or schedule, if a publish time is set)"), permissions=["publish"]
+    )
+    def publish(self, request, queryset):
+        self._transition(
+            request,
+            queryset,
+            publishing.publish,
+            lambda n: (
+                ngettext(
+                    "%(n)d listing published or scheduled.",
+                    "%(n)d listings published or scheduled.",
+                    n,
+                )
+                % {"n": n}
+            ),
+        )
+
+    @admin.action(description=_("Archive"), permissions=["publish"])
+    def archive(self, request, queryset):
+        self._transition(
+            request,
+            queryset,
+            publishing.archive,
+            lambda n: ngettext("%(n)d listing archived.", "%(n)d listings archived.", n) % {"n": n},
+        )
+
+    @admin.action(description=_("Return to draft"), permissions=["publish"])
+    def return_to_draft(self, request, queryset):
+        self._transition(
+            request,
+            queryset,
+            publishing.return_to_draft,
+            lambda n: (
+                ngettext("%(n)d listing returned to draft.", "%(n)d listings returned to draft.", n)
+                % {"n": n}
+            ),
+        )
+
+    # Extra pages: bulk import, its template, and the live reading-level hint --------------
+
+    def get_urls(self):
+        extra = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="listing_import"),
+            path(
+                "import/template.csv",
+                self.admin_site.admin_view(self.import_template_view),
+                name="listing_import_template",
+            ),
+            path(
+                "reading-grade/",
+                self.admin_site.admin_view(self.reading_grade_view),
+                name="listing_reading_grade",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        report = None
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            rows, problems = importing.read_csv(form.cleaned_data["csv_file"].read())
+            report = importing.ImportReport(problems=problems)
+            if not problems:
+                report = importing.import_rows(rows, user=request.user)
+            if report.ok:
+                self.message_user(request, report.summary(), messages.SUCCESS)
+                for duplicate in report.duplicates:
+                    self.message_user(request, f"Likely duplicate, {duplicate}", messages.WARNING)
+                return redirect("admin:opportunities_listing_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import listings from CSV"),
+            "opts": self.model._meta,
+            "form": form,
+            "report": report,
+            "columns": importing.COLUMNS.items(),
+        }
+        return TemplateResponse(request, "admin/opportunities/listing/import.html", context)
+
+    def import_template_view(self, request):
+        response = HttpResponse(importing.template_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="listings-template.csv"'
+        return response
+
+    def reading_grade_view(self, request):
+        text = request.GET.get("text", "")[:2000]
+        grade = reading_grade(text)
+        hint = (
+            reading_hint(grade) if grade is not None else str(_("Type a summary to see its level."))
+        )
+        return JsonResponse({"grade": grade, "hint": hint})

@@ -1,0 +1,156 @@
+"""The filter parameters of the search page (and, later, of feeds and the API)."""
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cities.models import Bureau
+from opportunities.models import (
+    Audience,
+    Format,
+    GovernmentLevel,
+    Kind,
+    Listing,
+    Topic,
+)
+
+
+class DeadlineWindow:
+    WEEK, MONTH, LATER, ROLLING = "week", "month", "later", "rolling"
+    choices = [
+        (WEEK, _("This week")),
+        (MONTH, _("This month")),
+        (LATER, _("Later")),
+        (ROLLING, _("Rolling (no deadline)")),
+    ]
+
+    @classmethod
+    def q(cls, window: str, now=None) -> Q:
+        now = now or timezone.now()
+        week, month = now + timedelta(days=7), now + timedelta(days=31)
+        return {
+            cls.WEEK: Q(deadline__gte=now, deadline__lt=week),
+            cls.MONTH: Q(deadline__gte=week, deadline__lt=month),
+            cls.LATER: Q(deadline__gte=month),
+            cls.ROLLING: Q(deadline__isnull=True),
+        }[window]
+
+
+class Sort:
+    RELEVANCE, CLOSING, NEWEST = "relevance", "closing", "newest"
+    choices = [
+        (RELEVANCE, _("Best match")),
+        (CLOSING, _("Closing soon")),
+        (NEWEST, _("Newest")),
+    ]
+
+
+def _related_exists(relation: str, lookup: str, values) -> Exists:
+    m2m = getattr(Listing, relation).field
+    through = m2m.remote_field.through
+    source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+    return Exists(
+        through.objects.filter(**{source: OuterRef("pk"), f"{target}__{lookup}__in": values})
+    )
+
+
+class ListingFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_nothing",  # full-text search is applied by opportunities.search
+        max_length=200,
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        label=_("Kind"), choices=Kind.choices, widget=forms.CheckboxSelectMultiple
+    )
+    topic = django_filters.MultipleChoiceFilter(
+        label=_("Topic"), method="filter_topic", widget=forms.CheckboxSelectMultiple
+    )
+    region = django_filters.MultipleChoiceFilter(
+        label=_("Region"), method="filter_region", widget=forms.CheckboxSelectMultiple
+    )
+    audience = django_filters.MultipleChoiceFilter(
+        label=_("Audience"),
+        choices=Audience.choices,
+        method="filter_audience",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    level = django_filters.MultipleChoiceFilter(
+        label=_("Eligible governments"),
+        choices=GovernmentLevel.choices,
+        method="filter_level",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    underserved = django_filters.BooleanFilter(
+        label=_("For underserved communities"),
+        field_name="targets_underserved",
+        widget=forms.CheckboxInput,
+        method="filter_underserved",
+    )
+    format = django_filters.MultipleChoiceFilter(
+        label=_("Format"), choices=Format.choices, widget=forms.CheckboxSelectMultiple
+    )
+    deadline = django_filters.MultipleChoiceFilter(
+        label=_("Deadline"),
+        choices=DeadlineWindow.choices,
+        method="filter_deadline",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"),
+        choices=Sort.choices,
+        method="filter_nothing",  # ordering is applied by opportunities.search
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Listing
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["topic"].extra["choices"] = [
+            (t.slug, t.name) for t in Topic.objects.order_by("name")
+        ]
+        self.filters["region"].extra["choices"] = [
+            ("global", _("Global")),
+            *((b.code, b.name) for b in Bureau.objects.order_by("code")),
+        ]
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    def filter_topic(self, queryset, name, values):
+        return queryset.filter(_related_exists("topics", "slug", values)) if values else queryset
+
+    def filter_region(self, queryset, name, values):
+        if not values:
+            return queryset
+        condition = _related_exists("bureaus", "code", [v for v in values if v != "global"])
+        if "global" in values:
+            condition = condition | Q(is_global=True)
+        return queryset.filter(condition)
+
+    def filter_audience(self, queryset, name, values):
+        return queryset.filter(audiences__overlap=values) if values else queryset
+
+    def filter_level(self, queryset, name, values):
+        # A listing with no level restriction is open to every level.
+        if not values:
+            return queryset
+        return queryset.filter(Q(government_levels=[]) | Q(government_levels__overlap=values))
+
+    def filter_underserved(self, queryset, name, value):
+        return queryset.filter(targets_underserved=True) if value else queryset
+
+    def filter_deadline(self, queryset, name, values):
+        if not values:
+            return queryset
+        condition = Q()
+        for window in values:
+            condition |= DeadlineWindow.q(window)
+        return queryset.filter(condition)

@@ -1,0 +1,388 @@
+"""Bulk import of listings from rows (a CSV upload, or the demo content set).
+
+Every row is validated first; each problem is reported with its line number and column, and
+nothing is saved unless every row is valid (all or nothing). Likely duplicates (the same
+apply address, or a near-identical title, among the rows or already in the portal) are
+flagged for staff without blocking the import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from difflib import SequenceMatcher
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
+
+from cities.models import Bureau, Country, State
+from opportunities.models import (
+    Audience,
+    EducationLevel,
+    Format,
+    GovernmentLevel,
+    Kind,
+    Listing,
+    Status,
+    Topic,
+)
+
+COLUMNS = {
+    "title": "Name of the opportunity (required).",
+    "kind": "One of: " + ", ".join(Kind.values) + " (required).",
+    "summary": "One or two plain sentences (required, at most 600 characters).",
+    "body": "Details in Markdown.",
+    "sponsor": "Who runs it (required).",
+    "topics": "Topic slugs separated by semicolons, e.g. climate;energy (at least one).",
+    "regions": "Regional bureau codes (AF;EAP;EUR;NEA;SCA;WHA) separated by semicolons, or global.",
+    "countries": "Two-letter country codes separated by semicolons, e.g. MX;BR.",
+    "audiences": "Separated by semicolons: " + ";".join(Audience.values) + ".",
+    "government_levels": "For local governments: " + ";".join(GovernmentLevel.values) + ".",
+    "min_population": "Smallest eligible place population (whole number).",
+    "max_population": "Largest eligible place population (whole number).",
+    "targets_underserved": "true or false.",
+    "education_levels": "For students: " + ";".join(EducationLevel.values) + ".",
+    "us_citizenship_required": "true or false.",
+    "min_age": "Youngest eligible age (whole number).",
+    "max_age": "Oldest eligible age (whole number).",
+    "is_paid": "Paid or with a stipend: true or false.",
+    "format": "One of: " + ", ".join(Format.values) + " (default in_person).",
+    "duration": "For example: 10 weeks.",
+    "opens_at": "Date applications open: YYYY-MM-DD (or YYYY-MM-DDTHH:MM).",
+    "deadline": "Application deadline: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM; "
+    "empty means rolling.",
+    "starts_at": "Event or program start: YYYY-MM-DD or YYYY-MM-DDTHH:MM.",
+    "ends_at": "Event or program end: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM.",
+    "time_zone": "IANA time zone of the dates, e.g. America/New_York (the default).",
+    "location": "City and country, or Online.",
+    "apply_url": "Web address to apply (https://…); this or apply_contact is required.",
+    "apply_contact": "Email or other contact to apply.",
+    "target_states": "Only for these states: postal codes separated by semicolons; empty for "
+    "every US place.",
+}
+REQUIRED = ["title", "kind", "summary", "sponsor", "topics"]
+TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
+MAX_ROWS = 5000
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class RowProblem:
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: list[Listing] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    duplicates: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        if not self.ok:
+            return (
+                f"Nothing was imported: {len(self.problems)} problem(s) in {self.rows} row(s). "
+                "Fix them and upload the whole file again."
+            )
+        return (
+            f"Imported {len(self.created)} listing(s); {len(self.duplicates)} likely duplicate(s)."
+        )
+
+
+class _Lookups:
+    """Reference data loaded once per import, not once per row."""
+
+    def __init__(self):
+        self.topics = {t.slug: t for t in Topic.objects.all()}
+        self.bureaus = {b.code: b for b in Bureau.objects.all()}
+        self.countries = {c.iso_code: c for c in Country.objects.all()}
+        self.states = {s.usps_code: s for s in State.objects.all()}
+        self.slugs = set(Listing.objects.values_list("slug", flat=True))
+        self.urls = {
+            url.lower(): title
+            for url, title in Listing.objects.exclude(apply_url="").values_list(
+                "apply_url", "title"
+            )
+        }
+        self.titles = {
+            _normalized(title): title for title in Listing.objects.values_list("title", flat=True)
+        }
+
+
+def _normalized(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[;,]", value or "") if part.strip()]
+
+
+class _RowParser:
+    def __init__(self, row: dict, line: int, lookups: _Lookups):
+        self.row = {key: (value or "").strip() for key, value in row.items() if key}
+        self.line = line
+        self.lookups = lookups
+        self.problems: list[RowProblem] = []
+
+    def problem(self, column: str, message: str) -> None:
+        self.problems.append(RowProblem(self.line, column, message))
+
+    def text(self, column: str) -> str:
+        return self.row.get(column, "")
+
+    def boolean(self, column: str) -> bool:
+        value = self.text(column).lower()
+        if value in TRUE:
+            return True
+        if value not in FALSE:
+            self.problem(column, f"“{self.text(column)}” is not true or false.")
+        return False
+
+    def number(self, column: str) -> int | None:
+        value = self.text(column)
+        if not value:
+            return None
+        if not value.isdigit() or len(value) > 10:
+            self.problem(column, f"“{value}” is not a whole number.")
+            return None
+        return int(value)
+
+    def choices(self, column: str, allowed: list[str]) -> list[str]:
+        values = _split(self.text(column))
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            self.problem(column, f"Unknown value(s) {', '.join(unknown)}; use {';'.join(allowed)}.")
+        return [v for v in values if v in allowed]
+
+    def related(self, column: str, table: dict, upper: bool = False) -> list:
+        found = []
+        for key in _split(self.text(column)):
+            key = key.upper() if upper else key
+            if key in table:
+                found.append(table[key])
+            else:
+                self.problem(column, f"Unknown value “{key}”.")
+        return found
+
+    def moment(self, column: str, zone: ZoneInfo, end_of_day: bool = False) -> datetime | None:
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            if len(value) == 10:
+                day = date.fromisoformat(value)
+                return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=zone)
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.problem(column, f"“{value}” is not a date like 2027-03-31 or 2027-03-31T17:00.")
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+    def listing(self) -> tuple[Listing, dict]:
+        for column in REQUIRED:
+            if not self.text(column):
+                self.problem(column, "This column is required.")
+        kind = self.text("kind")
+        if kind and kind not in Kind.values:
+            self.problem("kind", f"Unknown kind “{kind}”; use one of {', '.join(Kind.values)}.")
+        format_ = self.text("format") or Format.IN_PERSON
+        if format_ not in Format.values:
+            self.problem("format", f"Unknown format “{format_}”; use {', '.join(Format.values)}.")
+        zone_name = self.text("time_zone") or "America/New_York"
+        if zone_name not in available_timezones():
+            self.problem("time_zone", f"Unknown time zone “{zone_name}”.")
+            zone_name = "America/New_York"
+        zone = ZoneInfo(zone_name)
+        regions = _split(self.text("regions"))
+        is_global = [r.lower() for r in regions] == ["global"]
+        listing = Listing(
+            title=self.text("title"),
+            kind=kind,
+            summary=self.text("summary"),
+            body=self.text("body"),
+            sponsor=self.text("sponsor"),
+            is_global=is_global,
+            audiences=self.choices("audiences", Audience.values),
+            government_levels=self.choices("government_levels", GovernmentLevel.values),
+            min_population=self.number("min_population"),
+            max_population=self.number("max_population"),
+            targets_underserved=self.boolean("targets_underserved"),
+            education_levels=self.choices("education_levels", EducationLevel.values),
+            us_citizenship_required=self.boolean("us_citizenship_required"),
+            min_age=self.number("min_age"),
+            max_age=self.number("max_age"),
+            is_paid=self.boolean("is_paid"),
+            format=format_,
+            duration=self.text("duration"),
+            opens_at=self.moment("opens_at", zone),
+            deadline=self.moment("deadline", zone, end_of_day=True),
+            starts_at=self.moment("starts_at", zone),
+            ends_at=self.moment("ends_at", zone, end_of_day=True),
+            time_zone=zone_name,
+            location=self.text("location"),
+            apply_url=self.text("apply_url"),
+            apply_contact=self.text("apply_contact"),
+        )
+        relations = {
+            "topics": self.related("topics", self.lookups.topics),
+            "bureaus": [] if is_global else self.related("regions", self.lookups.bureaus, True),
+            "countries": self.related("countries", self.lookups.countries, upper=True),
+            "target_states": self.related("target_states", self.lookups.states, upper=True),
+        }
+        listing.slug = "pending"  # assigned once the row is known to be valid
+        try:
+            listing.full_clean(exclude=["slug"], validate_unique=False)
+        except ValidationError as error:
+            for column, messages in error.message_dict.items():
+                for message in messages:
+                    if not any(p.column == column for p in self.problems):
+                        self.problem("" if column == "__all__" else column, message)
+        return listing, relations
+
+
+def _unique_slug(title: str, taken: set[str]) -> str:
+    base = slugify(title)[:200] or "listing"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    taken.add(slug)
+    return slug
+
+
+def read_csv(upload: bytes) -> tuple[list[dict], list[RowProblem]]:
+    """Rows of a CSV file as dicts keyed by column, or the problems that stop reading it."""
+    if len(upload) > MAX_UPLOAD_BYTES:
+        return [], [RowProblem(1, "", "The file is larger than 5 MB; split it into parts.")]
+    try:
+        text = upload.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [RowProblem(1, "", "The file is not UTF-8 text; save it as CSV UTF-8.")]
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    unknown = [name for name in header if name not in COLUMNS]
+    missing = [name for name in REQUIRED if name not in header]
+    if unknown or missing:
+        problems = [RowProblem(1, name, "Unknown column.") for name in unknown]
+        problems += [RowProblem(1, name, "Required column is missing.") for name in missing]
+        return [], problems
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        return [], [RowProblem(reader.line_num, "", f"The file is not valid CSV: {error}.")]
+    if len(rows) > MAX_ROWS:
+        return [], [RowProblem(1, "", f"At most {MAX_ROWS} rows per file.")]
+    return rows, []
+
+
+def import_rows(
+    rows: list[dict], user=None, status: str = Status.DRAFT, first_line: int = 2
+) -> ImportReport:
+    """Validate every row, then create all listings in one transaction, or none."""
+    report = ImportReport(rows=len(rows))
+    if not rows:
+        report.problems.append(RowProblem(first_line, "", "The file has no rows."))
+        return report
+    lookups = _Lookups()
+    parsed = []
+    seen_urls: dict[str, int] = {}
+    seen_titles: dict[str, int] = {}
+    for offset, row in enumerate(rows):
+        line = first_line + offset
+        parser = _RowParser(row, line, lookups)
+        listing, relations = parser.listing()
+        report.problems.extend(parser.problems)
+        parsed.append((listing, relations))
+        url, title = listing.apply_url.lower(), _normalized(listing.title)
+        if url and (url in lookups.urls or url in seen_urls):
+            other = f"line {seen_urls[url]}" if url in seen_urls else f"“{lookups.urls[url]}”"
+            report.duplicates.append(RowProblem(line, "apply_url", f"Same address as {other}."))
+        elif title and (twin := _similar_title(title, lookups.titles, seen_titles)):
+            report.duplicates.append(RowProblem(line, "title", f"Nearly the same title as {twin}."))
+        seen_urls.setdefault(url, line)
+        seen_titles.setdefault(title, line)
+    if report.problems:
+        return report
+    with transaction.atomic():
+        for listing, _relations in parsed:
+            listing.slug = _unique_slug(listing.title, lookups.slugs)
+            listing.status = status
+            listing.created_by = user
+            if status == Status.PUBLISHED:
+                listing.published_at = timezone.now()
+        created = bulk_create_with_history(
+            [listing for listing, _ in parsed],
+            Listing,
+            default_user=user,
+            default_change_reason="Imported",
+        )
+        _link_related(created, [relations for _, relations in parsed])
+        report.created = created
+    return report
+
+
+def _link_related(listings: list[Listing], relations: list[dict]) -> None:
+    """Many-to-many links for all rows in one insert per relation."""
+    for name in ("topics", "bureaus", "countries", "target_states"):
+        m2m = getattr(Listing, name).field
+        through = m2m.remote_field.through
+        source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+        through.objects.bulk_create(
+            [
+                through(**{source: listing, target: obj})
+                for listing, related in zip(listings, relations, strict=True)
+                for obj in related[name]
+            ]
+        )
+
+
+def _similar_title(title: str, existing: dict[str, str], earlier: dict[str, int]) -> str | None:
+    if title in existing:
+        return f"“{existing[title]}”"
+    if title in earlier:
+        return f"line {earlier[title]}"
+    for other, original in existing.items():
+        if abs(len(other) - len(title)) <= 3 and SequenceMatcher(None, title, other).ratio() > 0.92:
+            return f"“{original}”"
+    return None
+
+
+def template_csv() -> str:
+    """A CSV with the header and one example row, for staff to download and fill."""
+    example = {
+        "title": "Example: Sister city exchange on clean water",
+        "kind": Kind.EXCHANGE,
+        "summary": "Staff from US and Mexican cities visit each other to share water ideas.",
+        "sponsor": "U.S. Department of State",
+        "topics": "water-and-sanitation;climate",
+        "regions": "WHA",
+        "countries": "MX",
+        "audiences": "local_government",
+        "government_levels": "city;county",
+        "targets_underserved": "true",
+        "format": Format.IN_PERSON,
+        "deadline": "2027-03-31",
+        "time_zone": "America/New_York",
+        "apply_url": "https://www.example.gov/apply",
+    }
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS))
+    writer.writeheader()
+    writer.writerow(example)
+    return out.getvalue()

@@ -1,0 +1,76 @@
+"""Load the demo content set: real, public programs, networks and events, in our own words."""
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.text import slugify
+
+from opportunities import importing
+from opportunities.models import Listing, Status
+
+DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "listings.json"
+
+
+def _as_row(item: dict) -> dict:
+    return {
+        key: "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        for key, value in item.items()
+    }
+
+
+class Command(BaseCommand):
+    help = (
+        "Publish the demo listings (opportunities/demo/listings.json). Safe to run again: "
+        "listings already loaded are left as they are. Dates that have passed move forward by "
+        "whole years, so the demo portal always has open opportunities."
+    )
+
+    def handle(self, *args, verbosity, **options):
+        try:
+            items = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise CommandError(f"Cannot read {DEMO_FILE}: {error}") from error
+        existing = set(Listing.objects.values_list("slug", flat=True))
+        rows = [
+            _as_row(roll_forward(item))
+            for item in items
+            if slugify(item["title"])[:200] not in existing
+        ]
+        if not rows:
+            self.stdout.write(f"Demo listings: all {len(items)} already loaded.")
+            return
+        report = importing.import_rows(rows, status=Status.PUBLISHED)
+        if not report.ok:
+            for problem in report.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(report.summary())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo listings: {len(report.created)} published, "
+                f"{len(items) - len(rows)} already loaded."
+            )
+        )
+
+
+def roll_forward(item: dict, today=None) -> dict:
+    """Move a past cycle's dates forward by whole years until the last date is ahead."""
+    today = today or timezone.localdate()
+    fields = ["opens_at", "deadline", "starts_at", "ends_at"]
+    dates = {f: datetime.fromisoformat(item[f]).date() for f in fields if item.get(f)}
+    if not dates:
+        return item
+    years = 0
+    while max(dates.values()) + timedelta(days=365 * years) < today:
+        years += 1
+    if not years:
+        return item
+    moved = dict(item)
+    for name, day in dates.items():
+        try:
+            moved[name] = day.replace(year=day.year + years).isoformat()
+        except ValueError:  # 29 February
+            moved[name] = (day.replace(day=28, year=day.year + years)).isoformat()
+    return moved

@@ -1,0 +1,348 @@
+"""Listings: every kind of opportunity and program in one model.
+
+One table serves all eleven kinds. The fields every kind shares (what, who, when, where, how
+to apply) are columns; the eligibility rules of the two big audiences (local governments and
+students) are columns too, left empty where they do not apply. Kind-specific behaviour (events
+have start and end dates, student programs have ages and education levels) lives in forms,
+validation and templates, not in separate tables, so one search, one filter set and one feed
+cover everything.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from cities.models import Bureau, Country, Place, State
+
+SEARCH_CONFIG = "english"
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    is_priority = models.BooleanField(
+        _("Department priority"),
+        default=False,
+        help_text=_("Priorities (climate, democracy) are highlighted on the home page."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Kind(models.TextChoices):
+    TRADE_LEAD = "trade_lead", _("Trade lead")
+    INVESTMENT = "investment", _("Investment opportunity")
+    TRADE_MISSION = "trade_mission", _("Trade mission")
+    CITY_NETWORK = "city_network", _("City network")
+    PARTNERSHIP = "partnership", _("Public–private partnership")
+    EVENT = "event", _("Event")
+    FUNDING = "funding", _("Funding or grant")
+    EXCHANGE = "exchange", _("Exchange program")
+    INTERNSHIP = "internship", _("Internship")
+    FELLOWSHIP = "fellowship", _("Fellowship")
+    VIRTUAL_INTERNSHIP = "virtual_internship", _("Virtual internship")
+
+
+STUDENT_KINDS = [Kind.EXCHANGE, Kind.INTERNSHIP, Kind.FELLOWSHIP, Kind.VIRTUAL_INTERNSHIP]
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Audience(models.TextChoices):
+    LOCAL_GOVERNMENT = "local_government", _("Local government")
+    BUSINESS = "business", _("Business")
+    STUDENTS = "students", _("Students")
+    CIVIL_SOCIETY = "civil_society", _("Civil society")
+
+
+class GovernmentLevel(models.TextChoices):
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+    STATE = "state", _("State")
+    TRIBAL = "tribal", _("Tribal")
+    TERRITORY = "territory", _("Territory")
+
+
+class EducationLevel(models.TextChoices):
+    HIGH_SCHOOL = "high_school", _("High school")
+    UNDERGRADUATE = "undergraduate", _("Undergraduate")
+    GRADUATE = "graduate", _("Graduate")
+    RECENT_GRADUATE = "recent_graduate", _("Recent graduate")
+
+
+class Format(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    VIRTUAL = "virtual", _("Virtual")
+    HYBRID = "hybrid", _("Hybrid")
+
+
+def choice_array(choices, verbose_name):
+    return ArrayField(
+        models.CharField(max_length=20, choices=choices),
+        default=list,
+        blank=True,
+        verbose_name=verbose_name,
+    )
+
+
+class ListingQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def open(self, now=None):
+        """Published and still open: the deadline (or the event's end) has not passed."""
+        now = now or timezone.now()
+        return self.published().filter(
+            Q(deadline__isnull=True) | Q(deadline__gte=now),
+            Q(ends_at__isnull=True) | Q(ends_at__gte=now),
+        )
+
+    def closing_soon(self, days: int = 14, now=None):
+        now = now or timezone.now()
+        return self.open(now).filter(deadline__lte=now + timedelta(days=days)).order_by("deadline")
+
+    def for_state(self, state: State):
+        """Listings for every US place, or for the given state in particular."""
+        return self.filter(Q(target_states__isnull=True) | Q(target_states=state)).distinct()
+
+    def for_place(self, place: Place):
+        """Listings whose local-government eligibility fits the place."""
+        level = GovernmentLevel.COUNTY if place.kind == Place.Kind.COUNTY else GovernmentLevel.CITY
+        population = place.population or 0
+        return (
+            self.for_state(place.state)
+            .filter(Q(government_levels=[]) | Q(government_levels__contains=[level]))
+            .filter(Q(min_population__isnull=True) | Q(min_population__lte=population))
+            .filter(Q(max_population__isnull=True) | Q(max_population__gte=population))
+        )
+
+    def for_student(
+        self,
+        *,
+        education_level: str = "",
+        us_citizen: bool | None = None,
+        age: int | None = None,
+        paid_only: bool = False,
+        formats: list[str] | None = None,
+    ):
+        qs = self.filter(kind__in=STUDENT_KINDS)
+        if education_level:
+            qs = qs.filter(Q(education_levels=[]) | Q(education_levels__contains=[education_level]))
+        if us_citizen is False:
+            qs = qs.filter(us_citizenship_required=False)
+        if age is not None:
+            qs = qs.filter(Q(min_age__isnull=True) | Q(min_age__lte=age)).filter(
+                Q(max_age__isnull=True) | Q(max_age__gte=age)
+            )
+        if paid_only:
+            qs = qs.filter(is_paid=True)
+        if formats:
+            qs = qs.filter(format__in=formats)
+        return qs
+
+
+class Listing(models.Model):
+    """A published (or draft) opportunity: what it is, who may apply, when and how."""
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("address"), max_length=220, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    summary = models.TextField(
+        _("summary"), max_length=600, help_text=_("One or two plain sentences: what and for whom.")
+    )
+    body = models.TextField(_("details"), blank=True, help_text=_("Markdown."))
+    sponsor = models.CharField(_("sponsor"), max_length=200)
+    topics = models.ManyToManyField(Topic, related_name="listings", verbose_name=_("topics"))
+
+    # Where abroad: regional bureaus and countries, or the whole world.
+    is_global = models.BooleanField(_("global"), default=False)
+    bureaus = models.ManyToManyField(
+        Bureau, blank=True, related_name="listings", verbose_name=_("regions")
+    )
+    countries = models.ManyToManyField(
+        Country, blank=True, related_name="listings", verbose_name=_("countries")
+    )
+
+    audiences = choice_array(Audience.choices, _("audiences"))
+    # Local-government eligibility.
+    government_levels = choice_array(GovernmentLevel.choices, _("government levels"))
+    min_population = models.PositiveIntegerField(_("minimum population"), null=True, blank=True)
+    max_population = models.PositiveIntegerField(_("maximum population"), null=True, blank=True)
+    targets_underserved = models.BooleanField(_("targets underserved communities"), default=False)
+    target_states = models.ManyToManyField(
+        State,
+        blank=True,
+        related_name="listings",
+        verbose_name=_("only for these states"),
+        help_text=_("Leave empty when the listing is open to every US place."),
+    )
+    # Student eligibility.
+    education_levels = choice_array(EducationLevel.choices, _("education levels"))
+    us_citizenship_required = models.BooleanField(_("US citizenship required"), default=False)
+    min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
+    is_paid = models.BooleanField(_("paid or with a stipend"), default=False)
+    format = models.CharField(
+        _("format"), max_length=10, choices=Format.choices, default=Format.IN_PERSON
+    )
+    duration = models.CharField(_("duration"), max_length=60, blank=True)
+
+    # Key dates; an empty deadline means applications are accepted on a rolling basis.
+    opens_at = models.DateTimeField(_("opens"), null=True, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=60, default="America/New_York")
+    location = models.CharField(_("location"), max_length=200, blank=True)
+
+    apply_url = models.URLField(_("how to apply (web address)"), max_length=500, blank=True)
+    apply_contact = models.CharField(_("how to apply (contact)"), max_length=200, blank=True)
+
+    publish_at = models.DateTimeField(
+        _("publish at"),
+        null=True,
+        blank=True,
+        help_text=_("Publish automatically at this time, once the listing has been approved."),
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("sponsor", "body", weight="C", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = ListingQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+        permissions = [
+            ("submit_listing", _("Can submit listings for review")),
+            ("publish_listing", _("Can publish and archive listings")),
+        ]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="listing_search_vector"),
+            models.Index(fields=["status", "-published_at", "-id"], name="listing_newest"),
+            models.Index(fields=["status", "deadline", "id"], name="listing_deadline"),
+            models.Index(fields=["status", "kind"], name="listing_kind"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deadline__isnull=True)
+                | Q(opens_at__isnull=True)
+                | Q(deadline__gte=models.F("opens_at")),
+                name="listing_deadline_after_opening",
+                violation_error_message=_("The deadline must be after the opening date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(ends_at__gte=models.F("starts_at")),
+                name="listing_ends_after_start",
+                violation_error_message=_("The end must be after the start."),
+            ),
+            models.CheckConstraint(
+                condition=Q(max_population__isnull=True)
+                | Q(min_population__isnull=True)
+                | Q(max_population__gte=models.F("min_population")),
+                name="listing_population_range",
+                violation_error_message=_("The maximum population must be at least the minimum."),
+            ),
+            models.CheckConstraint(
+                condition=Q(max_age__isnull=True)
+                | Q(min_age__isnull=True)
+                | Q(max_age__gte=models.F("min_age")),
+                name="listing_age_range",
+                violation_error_message=_("The maximum age must be at least the minimum age."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("opportunities:detail", args=[self.slug])
+
+    def clean(self):
+        if not self.apply_url and not self.apply_contact:
+            raise ValidationError(_("Say how to apply: a web address, a contact, or both."))
+        if self.kind == Kind.EVENT and not self.starts_at:
+            raise ValidationError({"starts_at": _("An event needs a start date.")})
+
+    @property
+    def audience_labels(self) -> list[str]:
+        return [Audience(v).label for v in self.audiences if v in Audience.values]
+
+    @property
+    def government_level_labels(self) -> list[str]:
+        return [
+            GovernmentLevel(v).label for v in self.government_levels if v in GovernmentLevel.values
+        ]
+
+    @property
+    def education_level_labels(self) -> list[str]:
+        return [
+            EducationLevel(v).label for v in self.education_levels if v in EducationLevel.values
+        ]
+
+    @property
+    def is_student_program(self) -> bool:
+        return self.kind in STUDENT_KINDS
+
+    @property
+    def is_open(self) -> bool:
+        now = timezone.now()
+        return (
+            self.status == Status.PUBLISHED
+            and (self.deadline is None or self.deadline >= now)
+            and (self.ends_at is None or self.ends_at >= now)
+        )
+
+    @property
+    def days_left(self) -> int | None:
+        if self.deadline is None:
+            return None
+        return max((self.deadline - timezone.now()).days, 0)

@@ -1,0 +1,117 @@
+"""The curation workflow: draft → in review → (scheduled →) published → archived.
+
+Every transition is one function that views, admin actions, Celery tasks and commands share.
+Each records who did it in the listing's history, also when many listings move at once.
+Listings are archived, never deleted, once published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from opportunities.models import Listing, Status
+
+TRANSITION_FIELDS = ["status", "published_at", "archived_at", "updated_at"]
+
+
+class TransitionError(Exception):
+    """A listing cannot make the requested move; the message says why, for staff."""
+
+
+def _save(listings: list[Listing], user, reason: str) -> int:
+    now = timezone.now()
+    for listing in listings:
+        listing.updated_at = now
+    bulk_update_with_history(
+        listings,
+        Listing,
+        TRANSITION_FIELDS,
+        default_user=user,
+        default_change_reason=reason,
+    )
+    return len(listings)
+
+
+def _check(listings: Iterable[Listing], allowed: set[str], action: str) -> list[Listing]:
+    listings = list(listings)
+    wrong = [listing for listing in listings if listing.status not in allowed]
+    if wrong:
+        names = ", ".join(
+            f"“{listing.title}” ({listing.get_status_display()})" for listing in wrong
+        )
+        raise TransitionError(f"Cannot {action}: {names}.")
+    return listings
+
+
+@transaction.atomic
+def submit_for_review(listings: Iterable[Listing], user) -> int:
+    listings = _check(listings, {Status.DRAFT}, "submit for review")
+    for listing in listings:
+        listing.status = Status.IN_REVIEW
+    return _save(listings, user, "Submitted for review")
+
+
+@transaction.atomic
+def return_to_draft(listings: Iterable[Listing], user) -> int:
+    listings = _check(listings, {Status.IN_REVIEW, Status.SCHEDULED}, "return to draft")
+    for listing in listings:
+        listing.status = Status.DRAFT
+    return _save(listings, user, "Returned to draft")
+
+
+@transaction.atomic
+def publish(listings: Iterable[Listing], user, now=None) -> int:
+    """Publish now, or schedule those whose publish-at time is still to come."""
+    now = now or timezone.now()
+    listings = _check(listings, {Status.IN_REVIEW, Status.SCHEDULED}, "publish")
+    for listing in listings:
+        if listing.publish_at and listing.publish_at > now:
+            listing.status = Status.SCHEDULED
+        else:
+            listing.status = Status.PUBLISHED
+            listing.published_at = now
+            listing.archived_at = None
+    return _save(listings, user, "Approved for publication")
+
+
+@transaction.atomic
+def archive(listings: Iterable[Listing], user, reason: str = "Archived") -> int:
+    listings = _check(listings, {Status.PUBLISHED, Status.SCHEDULED}, "archive")
+    now = timezone.now()
+    for listing in listings:
+        listing.status = Status.ARCHIVED
+        listing.archived_at = now
+    return _save(listings, user, reason)
+
+
+def publish_scheduled_listings(now=None) -> int:
+    """Publish every scheduled listing whose time has come (run by Celery beat)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Listing.objects.select_for_update(skip_locked=True).filter(
+                status=Status.SCHEDULED, publish_at__lte=now
+            )
+        )
+        for listing in due:
+            listing.status = Status.PUBLISHED
+            listing.published_at = listing.publish_at
+        return _save(due, None, "Published on schedule")
+
+
+def archive_expired_listings(now=None) -> int:
+    """Archive published listings whose deadline, or whose event end, has passed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = list(
+            Listing.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PUBLISHED)
+            .exclude(deadline__isnull=True, ends_at__isnull=True)
+            .exclude(deadline__gte=now)
+            .exclude(ends_at__gte=now)
+        )
+        return archive(expired, None, reason="Archived automatically after its closing date")

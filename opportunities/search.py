@@ -1,0 +1,251 @@
+"""Searching published listings: full text, facets with counts, sorting and keyset pages.
+
+A text search first takes a bounded set of candidates (the newest CANDIDATE_LIMIT matches,
+found through the GIN index or the newest-first index, whichever the planner prefers) and
+ranks only those, so a word found in every listing costs no more than a rare one. Pages are
+keyset pages ("after this row"), so page 500 costs what page 1 costs. Highlighted snippets are
+computed for the rows of the page only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from cities.models import Bureau
+from opportunities.filters import DeadlineWindow, Sort
+from opportunities.models import (
+    SEARCH_CONFIG,
+    Audience,
+    Format,
+    GovernmentLevel,
+    Kind,
+    Listing,
+    Topic,
+)
+
+CANDIDATE_LIMIT = 1000
+PAGE_SIZE = 20
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+MARK_START, MARK_STOP = "\x02", "\x03"  # placeholders for <mark> that no listing text contains
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass
+class Facet:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class SearchResults:
+    listings: list[Listing]
+    total: int
+    capped: bool
+    sort: str
+    next_cursor: str | None
+    is_first_page: bool
+    facets: dict[str, list[Facet]] = field(default_factory=dict)
+
+
+def _encode(values: list) -> str:
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise BadCursor from error
+    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[1], int)):
+        raise BadCursor
+    return values
+
+
+def _ordering(sort: str):
+    """(annotation for the sort key, descending?) for each sort."""
+    if sort == Sort.RELEVANCE:
+        return F("rank"), True
+    if sort == Sort.CLOSING:
+        return Coalesce("deadline", Value(NO_DEADLINE)), False
+    return Coalesce("published_at", Value(NO_DEADLINE)), True
+
+
+def _key_value(listing: Listing, sort: str):
+    value = listing.sort_key
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _after(cursor: str, sort: str) -> Q:
+    key, last_id = _decode(cursor)
+    if sort == Sort.RELEVANCE:
+        if not isinstance(key, int | float):
+            raise BadCursor
+    else:
+        try:
+            key = datetime.fromisoformat(key)
+        except (TypeError, ValueError) as error:
+            raise BadCursor from error
+    _, descending = _ordering(sort)
+    if descending:
+        return Q(sort_key__lt=key) | Q(sort_key=key, id__lt=last_id)
+    return Q(sort_key__gt=key) | Q(sort_key=key, id__gt=last_id)
+
+
+def search(filterset, text: str = "", sort: str = "", cursor: str = "") -> SearchResults:
+    """Published listings matching the filters (and the text), one page at a time."""
+    base = filterset.filter_queryset(Listing.objects.published())
+    query = build_query(text)
+    if query is not None:
+        candidates = (
+            base.filter(search_vector=query)
+            .order_by("-published_at", "-id")
+            .values("id")[:CANDIDATE_LIMIT]
+        )
+        matched = Listing.objects.filter(id__in=candidates).annotate(
+            rank=SearchRank(F("search_vector"), query, cover_density=False)
+        )
+        sort = sort or Sort.RELEVANCE
+    else:
+        matched = base
+        sort = Sort.NEWEST if sort in ("", Sort.RELEVANCE) else sort
+
+    key, descending = _ordering(sort)
+    ordered = matched.annotate(sort_key=key).order_by(
+        F("sort_key").desc() if descending else F("sort_key").asc(),
+        F("id").desc() if descending else F("id").asc(),
+    )
+    page_query = ordered.filter(_after(cursor, sort)) if cursor else ordered
+    page = list(page_query.only("id")[: PAGE_SIZE + 1].values_list("id", "sort_key"))
+    has_next = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    listings = _page_listings([listing_id for listing_id, _ in page], query)
+    for listing, (_, sort_key) in zip(listings, page, strict=True):
+        listing.sort_key = sort_key
+    next_cursor = None
+    if has_next and listings:
+        last = listings[-1]
+        next_cursor = _encode([_key_value(last, sort), last.id])
+
+    total = matched.count()
+    return SearchResults(
+        listings=listings,
+        total=total,
+        capped=query is not None and total >= CANDIDATE_LIMIT,
+        sort=sort,
+        next_cursor=next_cursor,
+        is_first_page=not cursor,
+        facets=facet_counts(
+            matched,
+            topics=filterset.filters["topic"].extra["choices"],
+            regions=filterset.filters["region"].extra["choices"],
+        ),
+    )
+
+
+def build_query(text: str) -> SearchQuery | None:
+    """Web-search syntax ("quoted phrases", or, -not) plus prefixes: a word ending in * matches
+    every word that starts with it."""
+    words = text.split()
+    prefixes = [re.sub(r"[^\w]", "", w[:-1]) for w in words if w.endswith("*")]
+    prefixes = [p for p in prefixes if p]
+    rest = " ".join(w for w in words if not w.endswith("*"))
+    query = SearchQuery(rest, search_type="websearch", config=SEARCH_CONFIG) if rest else None
+    for prefix in prefixes:
+        term = SearchQuery(f"{prefix}:*", search_type="raw", config=SEARCH_CONFIG)
+        query = term if query is None else query & term
+    return query
+
+
+def _page_listings(ids: list[int], query) -> list[Listing]:
+    """The page's listings in page order, with their topics and (for a search) a snippet."""
+    if not ids:
+        return []
+    listings = Listing.objects.filter(id__in=ids).prefetch_related("topics")
+    if query is not None:
+        listings = listings.annotate(
+            snippet=SearchHeadline(
+                "summary",
+                query,
+                config=SEARCH_CONFIG,
+                start_sel=MARK_START,
+                stop_sel=MARK_STOP,
+                highlight_all=True,
+            )
+        )
+    by_id = {listing.id: listing for listing in listings}
+    for listing in by_id.values():
+        if query is not None:
+            # Escape the text first: only our own <mark> tags may reach the page as HTML.
+            listing.snippet = mark_safe(  # noqa: S308
+                escape(listing.snippet).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+            )
+    return [by_id[listing_id] for listing_id in ids]
+
+
+def facet_counts(matched, topics: list[tuple], regions: list[tuple]) -> dict[str, list[Facet]]:
+    """Counts of each facet value among the matched listings, in three queries.
+
+    `topics` and `regions` are the (value, label) choices the filter form already loaded.
+    """
+    now = timezone.now()
+    choices = {
+        "kind": [(value, label, Q(kind=value)) for value, label in Kind.choices],
+        "audience": [
+            (value, label, Q(audiences__contains=[value])) for value, label in Audience.choices
+        ],
+        "level": [
+            (value, label, Q(government_levels=[]) | Q(government_levels__contains=[value]))
+            for value, label in GovernmentLevel.choices
+        ],
+        "format": [(value, label, Q(format=value)) for value, label in Format.choices],
+        "deadline": [
+            (value, label, DeadlineWindow.q(value, now)) for value, label in DeadlineWindow.choices
+        ],
+        "underserved": [("true", "", Q(targets_underserved=True))],
+    }
+    aggregates = {
+        f"{facet}__{value}": Count("id", filter=condition)
+        for facet, values in choices.items()
+        for value, _label, condition in values
+    }
+    aggregates["region__global"] = Count("id", filter=Q(is_global=True))
+    counts = matched.order_by().aggregate(**aggregates)
+    facets = {
+        facet: [Facet(value, label, counts[f"{facet}__{value}"]) for value, label, _ in values]
+        for facet, values in choices.items()
+    }
+    ids = matched.order_by().values("id")
+    topic_counts = dict(
+        Topic.objects.filter(listings__in=ids)
+        .values("slug")
+        .annotate(n=Count("listings"))
+        .values_list("slug", "n")
+    )
+    facets["topic"] = [Facet(slug, name, topic_counts.get(slug, 0)) for slug, name in topics]
+    region_counts = dict(
+        Bureau.objects.filter(listings__in=ids)
+        .values("code")
+        .annotate(n=Count("listings"))
+        .values_list("code", "n")
+    )
+    region_counts["global"] = counts["region__global"]
+    facets["region"] = [Facet(code, name, region_counts.get(code, 0)) for code, name in regions]
+    return facets

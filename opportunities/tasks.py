@@ -1,0 +1,15 @@
+"""Celery tasks: thin wrappers around the publishing service, safe to run twice."""
+
+from celery import shared_task
+
+from opportunities import publishing
+
+
+@shared_task
+def publish_scheduled_listings() -> int:
+    return publishing.publish_scheduled_listings()
+
+
+@shared_task
+def archive_expired_listings() -> int:
+    return publishing.archive_expired_listings()

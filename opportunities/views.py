@@ -1,0 +1,208 @@
+"""Public pages for listings: search, detail, calendar files, student finder, events."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import permission_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from opportunities import calendars
+from opportunities.filters import ListingFilter
+from opportunities.forms import StudentFinderForm
+from opportunities.markdown import render_markdown
+from opportunities.models import Kind, Listing, Status
+from opportunities.search import BadCursor, search
+
+RELATED_COUNT = 4
+
+
+def listing_search(request):
+    filterset = ListingFilter(request.GET, queryset=Listing.objects.none())
+    problems = []
+    if not filterset.is_valid():
+        # Ignore what cannot be understood, keep the rest, and say so.
+        for name, errors in filterset.form.errors.items():
+            label = filterset.form.fields[name].label if name in filterset.form.fields else name
+            problems.append(f"{label}: {' '.join(errors)}")
+    cleaned = filterset.form.cleaned_data
+    text, sort = cleaned.get("q") or "", cleaned.get("sort") or ""
+    try:
+        results = search(filterset, text=text, sort=sort, cursor=request.GET.get("after", ""))
+    except BadCursor:
+        problems.append(_("That page link was damaged, so here is the first page."))
+        results = search(filterset, text=text, sort=sort)
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "results": results,
+        "text": text,
+        "problems": problems,
+        "query_string": query.urlencode(),
+    }
+    context["facet_groups"] = _facet_groups(filterset, results.facets, request.GET)
+    return render(request, "opportunities/search.html", context)
+
+
+FACET_ORDER = ["kind", "topic", "region", "audience", "level", "format", "deadline"]
+
+
+def _facet_groups(filterset, facets, params) -> list[dict]:
+    """Checkbox groups for the filter sidebar: every value with its count, ticked if chosen."""
+    groups = []
+    for name in FACET_ORDER:
+        chosen = set(params.getlist(name))
+        groups.append(
+            {
+                "name": name,
+                "legend": filterset.filters[name].label,
+                "options": [
+                    {
+                        "value": f.value,
+                        "label": f.label,
+                        "count": f.count,
+                        "checked": f.value in chosen,
+                    }
+                    for f in facets[name]
+                ],
+            }
+        )
+    return groups
+
+
+def _published_or_404(slug: str) -> Listing:
+    return get_object_or_404(
+        Listing.objects.prefetch_related("topics", "bureaus", "countries", "target_states"),
+        slug=slug,
+        status__in=[Status.PUBLISHED, Status.ARCHIVED],
+    )
+
+
+def _detail_context(listing: Listing) -> dict:
+    related = (
+        Listing.objects.open()
+        .filter(topics__in=listing.topics.all())
+        .exclude(pk=listing.pk)
+        .distinct()
+        .order_by("deadline", "-published_at")[:RELATED_COUNT]
+    )
+    return {
+        "listing": listing,
+        "body_html": render_markdown(listing.body),
+        "related": related,
+        "structured_data": _structured_data(listing),
+    }
+
+
+def listing_detail(request, slug):
+    listing = _published_or_404(slug)
+    context = _detail_context(listing)
+    context["share_url"] = request.build_absolute_uri(listing.get_absolute_url())
+    return render(request, "opportunities/detail.html", context)
+
+
+@permission_required("opportunities.view_listing")
+def listing_preview(request, pk):
+    listing = get_object_or_404(
+        Listing.objects.prefetch_related("topics", "bureaus", "countries", "target_states"), pk=pk
+    )
+    context = _detail_context(listing)
+    context.update(preview=True, share_url=request.build_absolute_uri(listing.get_absolute_url()))
+    return render(request, "opportunities/detail.html", context)
+
+
+def listing_ics(request, slug):
+    listing = _published_or_404(slug)
+    if not (listing.deadline or listing.starts_at):
+        raise Http404("This listing has no dates to put in a calendar.")
+    return _calendar_response(calendars.listing_calendar([listing]), listing.slug)
+
+
+def _calendar_response(body: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.ics"'
+    return response
+
+
+def _upcoming_events():
+    now = timezone.now()
+    return (
+        Listing.objects.published()
+        .filter(kind=Kind.EVENT, starts_at__isnull=False)
+        .exclude(ends_at__lt=now)
+        .exclude(ends_at__isnull=True, starts_at__lt=now)
+        .prefetch_related("topics")
+        .order_by("starts_at", "id")
+    )
+
+
+def events(request):
+    return render(request, "opportunities/events.html", {"events": _upcoming_events()})
+
+
+def events_ics(request):
+    return _calendar_response(calendars.listing_calendar(_upcoming_events()), "events")
+
+
+def programs(request):
+    form = StudentFinderForm(request.GET or None)
+    listings = None
+    if form.is_valid():
+        listings = form.matching_programs()
+    return render(request, "opportunities/programs.html", {"form": form, "listings": listings})
+
+
+def _structured_data(listing: Listing) -> str:
+    """schema.org JSON-LD, escaped so that it cannot close its script element."""
+    data = {
+        "@context": "https://schema.org",
+        "name": listing.title,
+        "description": listing.summary,
+        "url": listing.get_absolute_url(),
+    }
+    if listing.kind == Kind.EVENT:
+        data.update(
+            {
+                "@type": "Event",
+                "startDate": listing.starts_at,
+                "endDate": listing.ends_at or listing.starts_at,
+                "eventAttendanceMode": {
+                    "virtual": "https://schema.org/OnlineEventAttendanceMode",
+                    "hybrid": "https://schema.org/MixedEventAttendanceMode",
+                }.get(listing.format, "https://schema.org/OfflineEventAttendanceMode"),
+                "location": {"@type": "Place", "name": listing.location or "Online"},
+                "organizer": {"@type": "Organization", "name": listing.sponsor},
+            }
+        )
+    elif listing.is_student_program:
+        data.update(
+            {
+                "@type": "EducationalOccupationalProgram",
+                "provider": {"@type": "Organization", "name": listing.sponsor},
+                "applicationDeadline": listing.deadline,
+                "applicationStartDate": listing.opens_at,
+            }
+        )
+    else:
+        data.update(
+            {
+                "@type": "Offer" if listing.kind != Kind.CITY_NETWORK else "Organization",
+                "offeredBy" if listing.kind != Kind.CITY_NETWORK else "parentOrganization": {
+                    "@type": "Organization",
+                    "name": listing.sponsor,
+                },
+            }
+        )
+        if listing.deadline and listing.kind != Kind.CITY_NETWORK:
+            data["availabilityEnds"] = listing.deadline
+    payload = json.dumps({k: v for k, v in data.items() if v}, cls=DjangoJSONEncoder)
+    for char, code in (("<", "\\u003C"), (">", "\\u003E"), ("&", "\\u0026")):
+        payload = payload.replace(char, code)
+    return mark_safe(payload)  # noqa: S308 - escaped above like Django's json_script
