@@ -48,6 +48,7 @@ status:
 setup: services
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_places
+	$(PY) manage.py load_demo_listings
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 lint:

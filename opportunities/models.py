@@ -309,8 +309,8 @@ class Listing(models.Model):
     def clean(self):
         if not self.apply_url and not self.apply_contact:
             raise ValidationError(_("Say how to apply: a web address, a contact, or both."))
-        if self.kind == Kind.EVENT and not self.starts_at:
-            raise ValidationError({"starts_at": _("An event needs a start date.")})
+        if self.ends_at and not self.starts_at:
+            raise ValidationError({"starts_at": _("Give the start date too.")})
 
     @property
     def audience_labels(self) -> list[str]:

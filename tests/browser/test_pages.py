@@ -6,7 +6,7 @@ from tests.factories import PlaceFactory
 
 
 @pytest.fixture
-def portal(transactional_db, live_server):
+def portal(django_db_serialized_rollback, transactional_db, live_server):
     from cities import reference
 
     reference.load_states()
