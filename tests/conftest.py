@@ -25,8 +25,10 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 @pytest.fixture
 def states(db):
-    """Every state, DC and territory, loaded by the real reference loader."""
+    """Every state, DC and territory, the regional bureaus and countries, loaded by the real
+    reference loaders."""
     reference.load_states()
+    reference.load_bureaus_and_countries()
 
 
 def _test_database_url() -> str:

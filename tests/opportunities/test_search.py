@@ -1,0 +1,213 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opportunities import search as search_module
+from opportunities.models import Format, GovernmentLevel, Kind
+from tests.factories import ListingFactory, topic
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(response):
+    return re.findall(r'class="usa-collection__heading"><a class="usa-link" href="[^"]+">([^<]+)<',
+                      response.content.decode())  # fmt: skip
+
+
+def result_count(response):
+    match = re.search(
+        r'id="results-heading">\s*(?:More than )?([\d,]+) results?', response.content.decode()
+    )
+    return int(match.group(1).replace(",", ""))
+
+
+def test_search_finds_word_forms_by_stemming(client):
+    ListingFactory(title="Partnerships with cities abroad")
+    ListingFactory(title="Something else entirely", summary="Nothing to see.")
+    assert titles(client.get("/opportunities/", {"q": "city partnership"})) == [
+        "Partnerships with cities abroad"
+    ]
+
+
+def test_quoted_phrases_match_words_in_that_order(client):
+    ListingFactory(title="Clean water for towns", summary="Water that is clean.")
+    ListingFactory(title="Water is clean here", summary="Towns.")
+    assert titles(client.get("/opportunities/", {"q": '"clean water"'})) == [
+        "Clean water for towns"
+    ]
+
+
+def test_a_star_matches_word_prefixes(client):
+    ListingFactory(title="Sustainability fellows")
+    ListingFactory(title="Unrelated", summary="Nothing.")
+    assert titles(client.get("/opportunities/", {"q": "sustain*"})) == ["Sustainability fellows"]
+
+
+def test_title_matches_rank_above_body_matches(client):
+    ListingFactory(title="General support", summary="For all.", body="About ocean plastics.")
+    ListingFactory(title="Ocean plastics challenge", summary="For all.")
+    assert titles(client.get("/opportunities/", {"q": "ocean plastics"})) == [
+        "Ocean plastics challenge", "General support"
+    ]  # fmt: skip
+
+
+def test_matches_are_highlighted_and_markup_in_listings_is_escaped(client):
+    ListingFactory(title="Grant", summary="Money for <b>heat</b> resilience plans.")
+    html = client.get("/opportunities/", {"q": "resilience"}).content.decode()
+    assert "<mark>resilience</mark>" in html
+    assert "&lt;b&gt;heat&lt;/b&gt;" in html
+
+
+def test_only_published_listings_are_found(client):
+    ListingFactory(title="Public grant")
+    ListingFactory(title="Draft grant", status="draft", published_at=None)
+    ListingFactory(title="Archived grant", status="archived")
+    assert titles(client.get("/opportunities/", {"q": "grant"})) == ["Public grant"]
+
+
+def test_facet_counts_agree_with_the_results(client):
+    ListingFactory.create_batch(3, kind=Kind.EVENT, format=Format.VIRTUAL)
+    ListingFactory.create_batch(2, kind=Kind.FELLOWSHIP, topics=[topic("democracy-and-governance")])
+    ListingFactory(kind=Kind.FUNDING, government_levels=[GovernmentLevel.COUNTY])
+    html = client.get("/opportunities/").content.decode()
+    counts = dict(
+        re.findall(
+            r'id="([a-z]+-[a-z_-]+)"[^>]*>\s*<label[^>]*>[^<]*<span class="text-base">\((\d+)\)',
+            html,
+        )
+    )
+    assert counts["kind-event"] == "3" and counts["kind-fellowship"] == "2"
+    assert counts["format-virtual"] == "3" and counts["topic-democracy-and-governance"] == "2"
+    chosen = [("kind", "event"), ("kind", "fellowship"), ("format", "virtual"),
+              ("topic", "climate"), ("level", "county"), ("deadline", "month")]  # fmt: skip
+    for name, value in chosen:
+        response = client.get("/opportunities/", {name: value})
+        assert result_count(response) == int(counts[f"{name}-{value}"]), (name, value)
+
+
+def test_filters_combine_and_choices_within_a_filter_widen(client):
+    ListingFactory(title="Event A", kind=Kind.EVENT, format=Format.VIRTUAL)
+    ListingFactory(title="Event B", kind=Kind.EVENT, format=Format.IN_PERSON)
+    ListingFactory(title="Fellowship C", kind=Kind.FELLOWSHIP, format=Format.VIRTUAL)
+    both = client.get("/opportunities/", {"kind": ["event", "fellowship"]})
+    assert result_count(both) == 3
+    narrowed = client.get("/opportunities/", {"kind": "event", "format": "virtual"})
+    assert titles(narrowed) == ["Event A"]
+
+
+def test_deadline_windows_and_closing_soon_order(client):
+    now = timezone.now()
+    ListingFactory(title="Later", deadline=now + timedelta(days=90))
+    ListingFactory(title="This week", deadline=now + timedelta(days=2))
+    ListingFactory(title="Rolling", deadline=None)
+    assert titles(client.get("/opportunities/", {"deadline": "week"})) == ["This week"]
+    assert titles(client.get("/opportunities/", {"deadline": "rolling"})) == ["Rolling"]
+    assert titles(client.get("/opportunities/", {"sort": "closing"})) == [
+        "This week",
+        "Later",
+        "Rolling",
+    ]
+
+
+def test_pages_follow_on_without_gaps_or_repeats(client):
+    for n in range(45):
+        ListingFactory(title=f"Grant {n:02d}", deadline=timezone.now() + timedelta(days=n + 1))
+    seen, url, params = [], "/opportunities/", {"sort": "closing"}
+    for _ in range(3):
+        response = client.get(url, params)
+        seen += titles(response)
+        match = re.search(r'href="\?([^"]*after=[^"]+)">Next page', response.content.decode())
+        if not match:
+            break
+        url, params = "/opportunities/?" + match.group(1).replace("&amp;", "&"), {}
+    assert seen == [f"Grant {n:02d}" for n in range(45)]
+
+
+def test_common_words_rank_only_a_bounded_set_of_candidates(client, monkeypatch):
+    monkeypatch.setattr(search_module, "CANDIDATE_LIMIT", 5)
+    ListingFactory.create_batch(8, summary="Common words everywhere.")
+    response = client.get("/opportunities/", {"q": "common"})
+    assert "More than 5 results" in response.content.decode()
+    assert len(titles(response)) == 5
+
+
+def test_a_ten_kilobyte_search_is_refused_with_a_clear_message(client):
+    response = client.get("/opportunities/", {"q": "water " * 2000})
+    assert response.status_code == 200
+    assert "Ensure this value has at most 200 characters" in response.content.decode()
+
+
+def test_no_results_say_what_to_try(client):
+    response = client.get("/opportunities/", {"q": "zzzzqqq"})
+    html = response.content.decode()
+    assert "No listings match" in html and "Remove some filters." in html
+
+
+def test_query_count_does_not_grow_with_results(client, django_assert_max_num_queries):
+    ListingFactory.create_batch(30)
+    with django_assert_max_num_queries(12):
+        assert client.get("/opportunities/", {"q": "cities"}).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert (
+            client.get("/opportunities/", {"kind": "funding", "sort": "closing"}).status_code == 200
+        )
+
+
+def test_a_damaged_page_link_falls_back_to_the_first_page(client):
+    ListingFactory(title="Only one")
+    response = client.get("/opportunities/", {"after": "not-a-cursor"})
+    assert response.status_code == 200
+    assert "That page link was damaged" in response.content.decode()
+    assert titles(response) == ["Only one"]
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "q",
+                "kind",
+                "topic",
+                "region",
+                "audience",
+                "level",
+                "format",
+                "deadline",
+                "sort",
+                "after",
+                "underserved",
+                "page",
+            ]
+        ),  # fmt: skip
+        st.one_of(
+            st.text(max_size=60),
+            st.text(min_size=1, max_size=50, alphabet="ab \"'-*:&|!()<>").map(
+                lambda chunk: (chunk * 10_000)[:10_000]  # 10 KB of search syntax
+            ),
+            st.sampled_from(
+                [
+                    "' OR 1=1 --",
+                    "<script>alert(1)</script>",
+                    "%00",
+                    "eyJ4Ijox",
+                    "99999999999999999999",
+                    "-1",
+                    "2027-13-45",
+                    ":*",
+                    "!!",
+                    "\x00",
+                ]
+            ),
+        ),
+    )
+)
+def test_any_parameters_render_the_search_page(client, params):
+    response = client.get("/opportunities/", params)
+    assert response.status_code == 200
