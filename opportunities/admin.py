@@ -2,12 +2,14 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -89,6 +91,14 @@ class ListingAdmin(SimpleHistoryAdmin):
         js = ["js/reading-grade.js"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, ArrayField) and db_field.base_field.choices:
+            # Tick boxes instead of typing comma-separated codes.
+            return forms.TypedMultipleChoiceField(
+                choices=db_field.base_field.choices,
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                label=capfirst(db_field.verbose_name),
+            )
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "summary":
             field.widget.attrs.update({"rows": 3, "data-reading-grade": "summary"})

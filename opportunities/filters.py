@@ -64,8 +64,10 @@ class ListingFilter(django_filters.FilterSet):
         method="filter_nothing",  # full-text search is applied by opportunities.search
         max_length=200,
     )
+    # No filter joins a to-many table (topics and regions use EXISTS), so no DISTINCT is
+    # needed, and without it PostgreSQL can read pages straight from the sort-order index.
     kind = django_filters.MultipleChoiceFilter(
-        label=_("Kind"), choices=Kind.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Kind"), choices=Kind.choices, widget=forms.CheckboxSelectMultiple, distinct=False
     )
     topic = django_filters.MultipleChoiceFilter(
         label=_("Topic"), method="filter_topic", widget=forms.CheckboxSelectMultiple
@@ -78,12 +80,14 @@ class ListingFilter(django_filters.FilterSet):
         choices=Audience.choices,
         method="filter_audience",
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     level = django_filters.MultipleChoiceFilter(
         label=_("Eligible governments"),
         choices=GovernmentLevel.choices,
         method="filter_level",
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     underserved = django_filters.BooleanFilter(
         label=_("For underserved communities"),
@@ -92,13 +96,17 @@ class ListingFilter(django_filters.FilterSet):
         method="filter_underserved",
     )
     format = django_filters.MultipleChoiceFilter(
-        label=_("Format"), choices=Format.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Format"),
+        choices=Format.choices,
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     deadline = django_filters.MultipleChoiceFilter(
         label=_("Deadline"),
         choices=DeadlineWindow.choices,
         method="filter_deadline",
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"),

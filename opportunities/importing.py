@@ -33,6 +33,7 @@ from opportunities.models import (
     Status,
     Topic,
 )
+from opportunities.search import listings_changed
 
 COLUMNS = {
     "title": "Name of the opportunity (required).",
@@ -334,6 +335,7 @@ def import_rows(
         )
         _link_related(created, [relations for _, relations in parsed])
         report.created = created
+    listings_changed()
     return report
 
 

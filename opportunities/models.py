@@ -10,7 +10,8 @@ cover everything.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -18,7 +19,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +29,8 @@ from simple_history.models import HistoricalRecords
 from cities.models import Bureau, Country, Place, State
 
 SEARCH_CONFIG = "english"
+# Sorting by deadline puts rolling listings (no deadline) last, as if due at the end of time.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class Topic(models.Model):
@@ -98,6 +102,14 @@ class Format(models.TextChoices):
     IN_PERSON = "in_person", _("In person")
     VIRTUAL = "virtual", _("Virtual")
     HYBRID = "hybrid", _("Hybrid")
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(
+            _("“%(value)s” is not a time zone; use a name such as America/New_York."),
+            params={"value": value},
+        )
 
 
 def choice_array(choices, verbose_name):
@@ -219,7 +231,12 @@ class Listing(models.Model):
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
-    time_zone = models.CharField(_("time zone"), max_length=60, default="America/New_York")
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=60,
+        default="America/New_York",
+        validators=[validate_time_zone],
+    )
     location = models.CharField(_("location"), max_length=200, blank=True)
 
     apply_url = models.URLField(_("how to apply (web address)"), max_length=500, blank=True)
@@ -265,9 +282,20 @@ class Listing(models.Model):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="listing_search_vector"),
-            models.Index(fields=["status", "-published_at", "-id"], name="listing_newest"),
-            models.Index(fields=["status", "deadline", "id"], name="listing_deadline"),
-            models.Index(fields=["status", "kind"], name="listing_kind"),
+            # Keyset pages of published listings, newest first or closing soonest first.
+            models.Index(
+                F("published_at").desc(),
+                F("id").desc(),
+                name="listing_newest",
+                condition=Q(status="published"),
+            ),
+            models.Index(
+                Coalesce("deadline", Value(NO_DEADLINE)),
+                "id",
+                name="listing_closing",
+                condition=Q(status="published"),
+            ),
+            models.Index(fields=["status", "publish_at"], name="listing_scheduled"),
         ]
         constraints = [
             models.CheckConstraint(

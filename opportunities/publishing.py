@@ -14,6 +14,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from opportunities.models import Listing, Status
+from opportunities.search import listings_changed
 
 TRANSITION_FIELDS = ["status", "published_at", "archived_at", "updated_at"]
 
@@ -33,6 +34,8 @@ def _save(listings: list[Listing], user, reason: str) -> int:
         default_user=user,
         default_change_reason=reason,
     )
+    if listings:
+        listings_changed()
     return len(listings)
 
 

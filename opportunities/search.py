@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.core.cache import cache
 from django.db.models import Count, F, Q, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from cities.models import Bureau
 from opportunities.filters import DeadlineWindow, Sort
 from opportunities.models import (
+    NO_DEADLINE,
     SEARCH_CONFIG,
     Audience,
     Format,
@@ -37,7 +42,7 @@ from opportunities.models import (
 
 CANDIDATE_LIMIT = 1000
 PAGE_SIZE = 20
-NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+FACETS_CACHE_SECONDS = 300  # deadline windows move with the clock
 MARK_START, MARK_STOP = "\x02", "\x03"  # placeholders for <mark> that no listing text contains
 
 
@@ -85,7 +90,7 @@ def _ordering(sort: str):
         return F("rank"), True
     if sort == Sort.CLOSING:
         return Coalesce("deadline", Value(NO_DEADLINE)), False
-    return Coalesce("published_at", Value(NO_DEADLINE)), True
+    return F("published_at"), True  # always set on published listings
 
 
 def _key_value(listing: Listing, sort: str):
@@ -104,9 +109,10 @@ def _after(cursor: str, sort: str) -> Q:
         except (TypeError, ValueError) as error:
             raise BadCursor from error
     _, descending = _ordering(sort)
+    # The first condition bounds an index range scan; the second breaks ties by id.
     if descending:
-        return Q(sort_key__lt=key) | Q(sort_key=key, id__lt=last_id)
-    return Q(sort_key__gt=key) | Q(sort_key=key, id__gt=last_id)
+        return Q(sort_key__lte=key) & (Q(sort_key__lt=key) | Q(id__lt=last_id))
+    return Q(sort_key__gte=key) & (Q(sort_key__gt=key) | Q(id__gt=last_id))
 
 
 def search(filterset, text: str = "", sort: str = "", cursor: str = "") -> SearchResults:
@@ -114,12 +120,15 @@ def search(filterset, text: str = "", sort: str = "", cursor: str = "") -> Searc
     base = filterset.filter_queryset(Listing.objects.published())
     query = build_query(text)
     if query is not None:
-        candidates = (
+        # Fetched once: ranking, paging and every facet count reuse the same ids.
+        candidates = list(
             base.filter(search_vector=query)
             .order_by("-published_at", "-id")
-            .values("id")[:CANDIDATE_LIMIT]
+            .values_list("id", flat=True)[:CANDIDATE_LIMIT]
         )
-        matched = Listing.objects.filter(id__in=candidates).annotate(
+        # One array parameter rather than a thousand, which PostgreSQL plans far faster.
+        in_candidates = RawSQL("SELECT unnest(%s::bigint[])", (candidates,))  # noqa: S611
+        matched = Listing.objects.filter(id__in=in_candidates).annotate(
             rank=SearchRank(F("search_vector"), query, cover_density=False)
         )
         sort = sort or Sort.RELEVANCE
@@ -144,7 +153,21 @@ def search(filterset, text: str = "", sort: str = "", cursor: str = "") -> Searc
         last = listings[-1]
         next_cursor = _encode([_key_value(last, sort), last.id])
 
-    total = matched.count()
+    choices = {
+        "topics": filterset.filters["topic"].extra["choices"],
+        "regions": filterset.filters["region"].extra["choices"],
+    }
+    if query is None:
+        # Browsing without words: the same filters give the same counts to every visitor
+        # until a listing changes, so they are computed once and kept in the cache.
+        key = _facets_cache_key(filterset.form.cleaned_data)
+        facets = cache.get(key)
+        if facets is None:
+            facets = facet_counts(matched, **choices)
+            cache.set(key, facets, FACETS_CACHE_SECONDS)
+    else:
+        facets = facet_counts(matched, **choices)
+    total = sum(facet.count for facet in facets["kind"])  # every listing has one kind
     return SearchResults(
         listings=listings,
         total=total,
@@ -152,12 +175,30 @@ def search(filterset, text: str = "", sort: str = "", cursor: str = "") -> Searc
         sort=sort,
         next_cursor=next_cursor,
         is_first_page=not cursor,
-        facets=facet_counts(
-            matched,
-            topics=filterset.filters["topic"].extra["choices"],
-            regions=filterset.filters["region"].extra["choices"],
-        ),
+        facets=facets,
     )
+
+
+VERSION_KEY = "listings:version"
+
+
+def listings_changed() -> None:
+    """Forget cached facet counts: called whenever listings are saved, in bulk or not."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 1, None)
+
+
+def _facets_cache_key(cleaned: dict) -> str:
+    version = cache.get_or_set(VERSION_KEY, 1, None)
+    filters = {
+        name: sorted(value) if isinstance(value, list) else value
+        for name, value in sorted(cleaned.items())
+        if name not in ("q", "sort") and value not in (None, "", [], False)
+    }
+    digest = hashlib.sha256(json.dumps(filters, default=str).encode()).hexdigest()[:32]
+    return f"facets:{version}:{get_language()}:{digest}"
 
 
 def build_query(text: str) -> SearchQuery | None:

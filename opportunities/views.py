@@ -37,18 +37,25 @@ def listing_search(request):
     except BadCursor:
         problems.append(_("That page link was damaged, so here is the first page."))
         results = search(filterset, text=text, sort=sort)
+    return render(
+        request,
+        "opportunities/search.html",
+        search_page_context(request, filterset, results, text, problems),
+    )
+
+
+def search_page_context(request, filterset, results, text: str, problems: list[str]) -> dict:
     query = request.GET.copy()
     query.pop("after", None)
-    context = {
+    return {
         "filterset": filterset,
         "form": filterset.form,
         "results": results,
         "text": text,
         "problems": problems,
         "query_string": query.urlencode(),
+        "facet_groups": _facet_groups(filterset, results.facets, request.GET),
     }
-    context["facet_groups"] = _facet_groups(filterset, results.facets, request.GET)
-    return render(request, "opportunities/search.html", context)
 
 
 FACET_ORDER = ["kind", "topic", "region", "audience", "level", "format", "deadline"]
@@ -63,14 +70,16 @@ def _facet_groups(filterset, facets, params) -> list[dict]:
             {
                 "name": name,
                 "legend": filterset.filters[name].label,
+                # Only values with results (or already ticked); labels translated once here.
                 "options": [
                     {
                         "value": f.value,
-                        "label": f.label,
+                        "label": str(f.label),
                         "count": f.count,
                         "checked": f.value in chosen,
                     }
                     for f in facets[name]
+                    if f.count or f.value in chosen
                 ],
             }
         )

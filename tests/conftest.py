@@ -1,3 +1,4 @@
+import importlib
 import os
 import subprocess
 import sys
@@ -21,6 +22,28 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     from django.conf import settings
 
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+def pytest_collection_modifyitems(items):
+    """Run the tests that commit (live server, Celery worker) last: their database flush also
+    removes the topics and staff groups that a data migration created for everyone else."""
+    items.sort(key=lambda item: "transactional_db" in getattr(item, "fixturenames", ()))
+
+
+def ensure_curation_data() -> None:
+    """Put back the migration-made topics and staff groups after a flush (idempotent)."""
+    from django.apps import apps
+
+    migration = importlib.import_module("opportunities.migrations.0002_groups_and_topics")
+    migration.create_groups(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (Redis database 15), as its database is empty."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

@@ -34,10 +34,12 @@ ADMINISTRATOR_APPS = ["opportunities", "cities", "auth"]
 
 
 def create_groups(apps, schema_editor):
+    # Permissions are normally created after all migrations; these groups need them now.
     for app_config in apps.get_app_configs():
+        models_module = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
 

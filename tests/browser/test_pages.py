@@ -2,13 +2,15 @@ import pytest
 
 from cities.models import State
 from tests.browser.conftest import axe_violations
+from tests.conftest import ensure_curation_data
 from tests.factories import PlaceFactory
 
 
 @pytest.fixture
-def portal(django_db_serialized_rollback, transactional_db, live_server):
+def portal(transactional_db, live_server):
     from cities import reference
 
+    ensure_curation_data()
     reference.load_states()
     PlaceFactory(name="Denver", slug="denver", population=715_522)
     PlaceFactory(name="Boulder", slug="boulder", population=108_250, latitude=40.01)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from opportunities import publishing, tasks
 from opportunities.models import Kind, Listing, Status
-from tests.factories import ListingFactory
+from tests.factories import ListingFactory, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +153,7 @@ def test_reading_level_of_the_summary_is_shown_while_editing(client):
 
 
 def test_beat_task_publishes_scheduled_listings_through_a_real_worker(
-    django_db_serialized_rollback, transactional_db, celery_worker
+    transactional_db, celery_worker
 ):
     listing = ListingFactory(
         status=Status.SCHEDULED, published_at=None,
@@ -168,3 +168,50 @@ def test_beat_task_publishes_scheduled_listings_through_a_real_worker(
         time.sleep(0.2)
     assert listing.status == Status.PUBLISHED
     assert listing.history.latest().history_change_reason == "Published on schedule"
+
+
+def admin_form(**overrides):
+    data = {
+        "title": "Coastal cities exchange",
+        "slug": "coastal-cities-exchange",
+        "kind": "exchange",
+        "summary": "City staff visit coastal peers abroad to share flood plans.",
+        "sponsor": "U.S. Department of State",
+        "topics": [topic("climate").pk],
+        "audiences": ["local_government"],
+        "government_levels": ["city", "county"],
+        "format": "in_person",
+        "time_zone": "America/New_York",
+        "apply_url": "https://example.gov/coastal",
+        "opens_at_0": "2027-01-10", "opens_at_1": "09:00",
+        "deadline_0": "2027-03-01", "deadline_1": "17:00",
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def test_curator_creates_a_draft_in_the_admin_with_tick_boxes(client):
+    user = staff(client, "curator", "Curator")
+    response = client.post("/admin/opportunities/listing/add/", admin_form())
+    assert response.status_code == 302, response.content.decode()[:2000]
+    listing = Listing.objects.get(slug="coastal-cities-exchange")
+    assert listing.status == Status.DRAFT and listing.created_by == user
+    assert listing.government_levels == ["city", "county"]
+    assert listing.history.latest().history_user == user
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"deadline_0": "2027-01-01"}, "The deadline must be after the opening date."),
+        ({"apply_url": ""}, "Say how to apply: a web address, a contact, or both."),
+        ({"time_zone": "Mars/Olympus"}, "is not a time zone"),
+        ({"min_age": "30", "max_age": "18"}, "The maximum age must be at least the minimum age."),
+    ],
+)
+def test_the_admin_explains_invalid_listings(client, overrides, message):
+    staff(client, "curator", "Curator")
+    response = client.post("/admin/opportunities/listing/add/", admin_form(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Listing.objects.exists()

@@ -1,0 +1,112 @@
+"""Synthetic listings for scale tests: realistic text and facets, bulk-loaded with COPY."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+from tqdm import tqdm
+
+from cities.models import Bureau
+from opportunities.models import Audience, Format, GovernmentLevel, Kind, Listing, Status, Topic
+
+# Word pools with very different frequencies, so searches can pick rare, common and very
+# common terms: "program" is in nearly every listing, "partnership" in about a fifth, and each
+# place name in the RARE pool in about one listing in a thousand.
+VERY_COMMON = "program"
+COMMON = "partnership"
+RARE = ["tamarind", "quillwort", "zephyrine", "obsidian", "marigold"]
+SUBJECTS = ["clean water", "heat resilience", "plastic pollution", "small business exports",
+            "digital access", "election administration", "public health data", "housing",
+            "port logistics", "youth leadership", "energy efficiency", "migration services",
+            "transit planning", "waste recovery", "civic participation",
+            "tourism recovery"]  # fmt: skip
+FORMS = ["exchange", "grant", "mission", "network", "fellowship", "summit", "internship",
+         "challenge", "workshop"]  # fmt: skip
+WHO = ["mayors", "county leaders", "state agencies", "students", "small businesses",
+       "tribal governments", "city staff", "civil society groups"]  # fmt: skip
+SENTENCES = [
+    "This {form} helps {who} work on {subject} with peers abroad.",
+    "Participants share ideas about {subject} and build lasting ties.",
+    "The {form} covers travel costs for selected {who}.",
+    "Teams meet online first and then visit partner cities.",
+    "It is part of a wider program on {subject}.",
+    "Applicants describe a local plan for {subject}.",
+]
+
+
+def _text(rng: random.Random, n: int) -> tuple[str, str, str]:
+    subject, form, who = rng.choice(SUBJECTS), rng.choice(FORMS), rng.choice(WHO)
+    title = f"{subject.capitalize()} {form} for {who}"
+    if rng.random() < 0.001 * len(RARE):
+        title += f" in {rng.choice(RARE).capitalize()}"
+    words = {"subject": subject, "form": form, "who": who}
+    summary = " ".join(rng.choice(SENTENCES).format(**words) for _ in range(2))
+    body = " ".join(rng.choice(SENTENCES).format(**words) for _ in range(6))
+    if rng.random() < 0.97:
+        body += f" Part of the {VERY_COMMON}."
+    if rng.random() < 0.2:
+        summary += f" A {COMMON} with the Department."
+    return title, summary, body
+
+
+def generate_listings(count: int, seed: int = 7) -> None:
+    """Add synthetic published listings until there are `count` in all."""
+    existing = Listing.objects.count()
+    if existing >= count:
+        return
+    rng = random.Random(seed + existing)
+    now = timezone.now()
+    topics = list(Topic.objects.values_list("id", flat=True))
+    bureaus = list(Bureau.objects.values_list("id", flat=True))
+    kinds, formats = Kind.values, Format.values
+    columns = [
+        "title", "slug", "kind", "status", "summary", "body", "sponsor", "is_global", "audiences",
+        "government_levels", "targets_underserved", "education_levels",
+        "us_citizenship_required", "is_paid", "format", "duration", "deadline", "time_zone",
+        "location", "apply_url", "apply_contact", "published_at", "created_at", "updated_at",
+    ]  # fmt: skip
+    table = Listing._meta.db_table
+    batch = 5000
+    with tqdm(total=count - existing, desc="Generating listings", unit="listing") as progress:
+        for start in range(existing, count, batch):
+            rows = []
+            for n in range(start, min(start + batch, count)):
+                title, summary, body = _text(rng, n)
+                deadline = (
+                    now + timedelta(days=rng.randint(1, 400)) if rng.random() < 0.85 else None
+                )
+                published = now - timedelta(minutes=n)
+                rows.append((
+                    title, f"bench-{n}", rng.choice(kinds), Status.PUBLISHED, summary, body,
+                    "U.S. Department of State", rng.random() < 0.2,
+                    "{" + rng.choice(Audience.values) + "}",
+                    "{" + ",".join(rng.sample(GovernmentLevel.values, rng.randint(0, 2))) + "}",
+                    rng.random() < 0.15, "{}", rng.random() < 0.5, rng.random() < 0.4,
+                    rng.choice(formats), "", deadline, "America/New_York", "",
+                    f"https://example.gov/bench/{n}", "", published, published, published,
+                ))  # fmt: skip
+            with connection.cursor() as cursor:
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cursor.execute(
+                    f"SELECT id FROM {table} WHERE slug = ANY(%s)", [[r[1] for r in rows]]
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+                topics_table = Listing.topics.through._meta.db_table
+                bureaus_table = Listing.bureaus.through._meta.db_table
+                with cursor.copy(f"COPY {topics_table} (listing_id, topic_id) FROM STDIN") as copy:
+                    for listing_id in ids:
+                        for topic_id in rng.sample(topics, rng.randint(1, 3)):
+                            copy.write_row((listing_id, topic_id))
+                with cursor.copy(
+                    f"COPY {bureaus_table} (listing_id, bureau_id) FROM STDIN"
+                ) as copy:
+                    for listing_id in ids:
+                        copy.write_row((listing_id, rng.choice(bureaus)))
+            progress.update(len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")

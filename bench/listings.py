@@ -1,0 +1,62 @@
+"""Search and listing pages at scale, against a one-query view and the naive search.
+
+Goals (issue: Listings): every search p99 within 3x the plain listing page's p99, and the
+very common term at least 10x faster than the naive approach (rank every match, OFFSET pages).
+"""
+
+import os
+
+from bench import generate
+from bench.harness import BASELINE, report, run_pages
+from opportunities import search
+from opportunities.models import Listing
+
+LISTINGS = int(os.environ.get("BENCH_LISTINGS", "100000"))
+DEEP_ROW = 4000  # page 201 of 20
+
+
+def _deep_cursor() -> str:
+    """The keyset cursor a reader clicking "Next page" 200 times would reach."""
+    row = (
+        Listing.objects.published()
+        .order_by("-published_at", "-id")
+        .values_list("published_at", "id")[DEEP_ROW - 1]
+    )
+    return search._encode([row[0].isoformat(), row[1]])
+
+
+def main() -> None:
+    generate.generate_listings(LISTINGS)
+    total = Listing.objects.published().count()
+    rare = generate.RARE[0]
+    pages = {
+        BASELINE: "/bench/baseline/",
+        "listing page with facets /opportunities/": "/opportunities/",
+        "listing page, two facets": "/opportunities/?kind=event&topic=climate",
+        f"search, rare term ({rare})": f"/opportunities/?q={rare}",
+        f"search, common term ({generate.COMMON})": f"/opportunities/?q={generate.COMMON}",
+        f"search, very common term ({generate.VERY_COMMON})": (
+            f"/opportunities/?q={generate.VERY_COMMON}"
+        ),
+        f"naive: very common term, rank all ({generate.VERY_COMMON})": (
+            f"/bench/naive/?q={generate.VERY_COMMON}"
+        ),
+        "newest, page 1": "/opportunities/?sort=newest",
+        f"newest, deep page (row {DEEP_ROW:,}, keyset)": (
+            f"/opportunities/?sort=newest&after={_deep_cursor()}"
+        ),
+        f"naive: newest, deep page (row {DEEP_ROW:,}, OFFSET)": (
+            f"/bench/naive/?page={DEEP_ROW // 20 + 1}"
+        ),
+    }
+    results = report("Listings", f"{total:,} published listings", run_pages(pages))
+    listing_page = results["listing page with facets /opportunities/"]
+    searches = {name: p99 for name, p99 in results.items() if name.startswith("search")}
+    worst_name, worst = max(searches.items(), key=lambda item: item[1])
+    common = searches[f"search, very common term ({generate.VERY_COMMON})"]
+    naive = results[f"naive: very common term, rank all ({generate.VERY_COMMON})"]
+    print(
+        f"Summary: slowest search p99 is {worst / listing_page:.1f}x the listing page "
+        f"(goal <= 3x; {worst_name}); the very common term is {naive / common:.1f}x faster "
+        "than the naive search (goal >= 10x)."
+    )
