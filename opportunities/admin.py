@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -46,6 +47,7 @@ class ListingAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["countries", "target_states"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     filter_horizontal = ["topics", "bureaus"]
     readonly_fields = ["status", "reading_level", "published_at", "archived_at", "preview_link"]
     history_list_display = ["status"]
@@ -102,8 +104,6 @@ class ListingAdmin(SimpleHistoryAdmin):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "summary":
             field.widget.attrs.update({"rows": 3, "data-reading-grade": "summary"})
-        if db_field.name == "apply_url":
-            field.assume_scheme = "https"
         return field
 
     # Permissions -------------------------------------------------------------------------
