@@ -161,7 +161,10 @@ class ListingQuerySet(models.QuerySet):
         paid_only: bool = False,
         formats: list[str] | None = None,
     ):
-        qs = self.filter(kind__in=STUDENT_KINDS)
+        # Student kinds that are meant for students (an exchange may be for mayors instead).
+        qs = self.filter(kind__in=STUDENT_KINDS).filter(
+            Q(audiences=[]) | Q(audiences__contains=[Audience.STUDENTS])
+        )
         if education_level:
             qs = qs.filter(Q(education_levels=[]) | Q(education_levels__contains=[education_level]))
         if us_citizen is False:

@@ -115,6 +115,7 @@ def test_student_finder_shows_only_programs_the_student_is_eligible_for(client):
     student_program("Virtual internship", kind=Kind.VIRTUAL_INTERNSHIP, format=Format.VIRTUAL,
                     deadline=None)  # fmt: skip
     ListingFactory(title="City grant")  # not a student program
+    ListingFactory(title="Exchange for mayors", kind=Kind.EXCHANGE)  # not for students
     assert finder_titles(client, education_level="high_school", age=16) == [
         "High school exchange", "Virtual internship"
     ]  # fmt: skip
