@@ -7,7 +7,7 @@ very common term at least 10x faster than the naive approach (rank every match, 
 import os
 
 from bench import generate
-from bench.harness import BASELINE, report, run_pages
+from bench.harness import BASELINE, COLD, report, run_pages
 from opportunities import search
 from opportunities.models import Listing
 
@@ -38,6 +38,9 @@ def main() -> None:
         f"search, very common term ({generate.VERY_COMMON})": (
             f"/opportunities/?q={generate.VERY_COMMON}"
         ),
+        f"search, very common term ({generate.VERY_COMMON}){COLD}": (
+            f"/opportunities/?q={generate.VERY_COMMON}"
+        ),
         f"naive: very common term, rank all ({generate.VERY_COMMON})": (
             f"/bench/naive/?q={generate.VERY_COMMON}"
         ),
@@ -54,9 +57,10 @@ def main() -> None:
     searches = {name: p99 for name, p99 in results.items() if name.startswith("search")}
     worst_name, worst = max(searches.items(), key=lambda item: item[1])
     common = searches[f"search, very common term ({generate.VERY_COMMON})"]
+    common_cold = searches[f"search, very common term ({generate.VERY_COMMON}){COLD}"]
     naive = results[f"naive: very common term, rank all ({generate.VERY_COMMON})"]
     print(
         f"Summary: slowest search p99 is {worst / listing_page:.1f}x the listing page "
         f"(goal <= 3x; {worst_name}); the very common term is {naive / common:.1f}x faster "
-        "than the naive search (goal >= 10x)."
+        f"than the naive search ({naive / common_cold:.1f}x with a cold cache; goal >= 10x)."
     )

@@ -157,16 +157,13 @@ def search(filterset, text: str = "", sort: str = "", cursor: str = "") -> Searc
         "topics": filterset.filters["topic"].extra["choices"],
         "regions": filterset.filters["region"].extra["choices"],
     }
-    if query is None:
-        # Browsing without words: the same filters give the same counts to every visitor
-        # until a listing changes, so they are computed once and kept in the cache.
-        key = _facets_cache_key(filterset.form.cleaned_data)
-        facets = cache.get(key)
-        if facets is None:
-            facets = facet_counts(matched, **choices)
-            cache.set(key, facets, FACETS_CACHE_SECONDS)
-    else:
+    # The same words and filters give the same counts to every visitor until a listing
+    # changes, so they are computed once and kept in the cache (popular searches repeat).
+    key = _facets_cache_key(filterset.form.cleaned_data)
+    facets = cache.get(key)
+    if facets is None:
         facets = facet_counts(matched, **choices)
+        cache.set(key, facets, FACETS_CACHE_SECONDS)
     total = sum(facet.count for facet in facets["kind"])  # every listing has one kind
     return SearchResults(
         listings=listings,
@@ -193,9 +190,9 @@ def listings_changed() -> None:
 def _facets_cache_key(cleaned: dict) -> str:
     version = cache.get_or_set(VERSION_KEY, 1, None)
     filters = {
-        name: sorted(value) if isinstance(value, list) else value
+        name: sorted(value) if isinstance(value, list) else " ".join(str(value).lower().split())
         for name, value in sorted(cleaned.items())
-        if name not in ("q", "sort") and value not in (None, "", [], False)
+        if name != "sort" and value not in (None, "", [], False)
     }
     digest = hashlib.sha256(json.dumps(filters, default=str).encode()).hexdigest()[:32]
     return f"facets:{version}:{get_language()}:{digest}"

@@ -211,3 +211,22 @@ def test_a_damaged_page_link_falls_back_to_the_first_page(client):
 def test_any_parameters_render_the_search_page(client, params):
     response = client.get("/opportunities/", params)
     assert response.status_code == 200
+
+
+def event_count(client, **params):
+    html = client.get("/opportunities/", params).content.decode()
+    match = re.search(r'for="kind-event">[^<]*<span class="text-base">\((\d+)\)', html)
+    return int(match.group(1)) if match else 0
+
+
+def test_cached_counts_follow_every_change_to_listings(client):
+    from opportunities import publishing
+
+    ListingFactory(kind=Kind.EVENT, title="Summit on water")
+    assert event_count(client) == 1 and event_count(client, q="summit") == 1
+    waiting = ListingFactory(kind=Kind.EVENT, status="in_review", published_at=None,
+                             title="Summit on heat")  # fmt: skip
+    publishing.publish([waiting], None)  # a bulk move, without save() signals
+    assert event_count(client) == 2 and event_count(client, q="summit") == 2
+    publishing.archive([waiting], None)
+    assert event_count(client) == 1 and event_count(client, q="summit") == 1
