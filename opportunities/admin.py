@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from opportunities import importing, publishing
@@ -168,65 +168,41 @@ class ListingAdmin(SimpleHistoryAdmin):
     # Workflow actions --------------------------------------------------------------------
 
     def _transition(self, request, queryset, move, done_message):
+        """Run a workflow move on the selected listings and tell staff how it went."""
         try:
             count = move(list(queryset), request.user)
         except publishing.TransitionError as error:
             self.message_user(request, str(error), messages.ERROR)
             return
-        self.message_user(request, done_message(count), messages.SUCCESS)
+        self.message_user(request, done_message % {"n": count}, messages.SUCCESS)
 
     @admin.action(description=_("Submit for review"), permissions=["submit"])
     def submit_for_review(self, request, queryset):
-        self._transition(
-            request,
-            queryset,
-            publishing.submit_for_review,
-            lambda n: (
-                ngettext(
-                    "%(n)d listing submitted for review.", "%(n)d listings submitted for review.", n
-                )
-                % {"n": n}
-            ),
+        done = ngettext_lazy(
+            "%(n)d listing submitted for review.", "%(n)d listings submitted for review.", "n"
         )
+        self._transition(request, queryset, publishing.submit_for_review, done)
 
     @admin.action(
         description=_("Publish (or schedule, if a publish time is set)"), permissions=["publish"]
     )
     def publish(self, request, queryset):
-        self._transition(
-            request,
-            queryset,
-            publishing.publish,
-            lambda n: (
-                ngettext(
-                    "%(n)d listing published or scheduled.",
-                    "%(n)d listings published or scheduled.",
-                    n,
-                )
-                % {"n": n}
-            ),
+        done = ngettext_lazy(
+            "%(n)d listing published or scheduled.", "%(n)d listings published or scheduled.", "n"
         )
+        self._transition(request, queryset, publishing.publish, done)
 
     @admin.action(description=_("Archive"), permissions=["publish"])
     def archive(self, request, queryset):
-        self._transition(
-            request,
-            queryset,
-            publishing.archive,
-            lambda n: ngettext("%(n)d listing archived.", "%(n)d listings archived.", n) % {"n": n},
-        )
+        done = ngettext_lazy("%(n)d listing archived.", "%(n)d listings archived.", "n")
+        self._transition(request, queryset, publishing.archive, done)
 
     @admin.action(description=_("Return to draft"), permissions=["publish"])
     def return_to_draft(self, request, queryset):
-        self._transition(
-            request,
-            queryset,
-            publishing.return_to_draft,
-            lambda n: (
-                ngettext("%(n)d listing returned to draft.", "%(n)d listings returned to draft.", n)
-                % {"n": n}
-            ),
+        done = ngettext_lazy(
+            "%(n)d listing returned to draft.", "%(n)d listings returned to draft.", "n"
         )
+        self._transition(request, queryset, publishing.return_to_draft, done)
 
     # Extra pages: bulk import, its template, and the live reading-level hint --------------
 

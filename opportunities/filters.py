@@ -16,6 +16,7 @@ from opportunities.models import (
     Kind,
     Listing,
     Topic,
+    many_to_many,
 )
 
 
@@ -50,9 +51,7 @@ class Sort:
 
 
 def _related_exists(relation: str, lookup: str, values) -> Exists:
-    m2m = getattr(Listing, relation).field
-    through = m2m.remote_field.through
-    source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+    through, source, target = many_to_many(relation)
     return Exists(
         through.objects.filter(**{source: OuterRef("pk"), f"{target}__{lookup}__in": values})
     )

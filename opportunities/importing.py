@@ -32,6 +32,7 @@ from opportunities.models import (
     Listing,
     Status,
     Topic,
+    many_to_many,
 )
 from opportunities.search import listings_changed
 
@@ -342,9 +343,7 @@ def import_rows(
 def _link_related(listings: list[Listing], relations: list[dict]) -> None:
     """Many-to-many links for all rows in one insert per relation."""
     for name in ("topics", "bureaus", "countries", "target_states"):
-        m2m = getattr(Listing, name).field
-        through = m2m.remote_field.through
-        source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+        through, source, target = many_to_many(name)
         through.objects.bulk_create(
             [
                 through(**{source: listing, target: obj})

@@ -180,6 +180,12 @@ class ListingQuerySet(models.QuerySet):
         return qs
 
 
+def many_to_many(relation: str):
+    """The through model of a Listing many-to-many relation, with its two column names."""
+    field = getattr(Listing, relation).field
+    return field.remote_field.through, field.m2m_field_name(), field.m2m_reverse_field_name()
+
+
 class Listing(models.Model):
     """A published (or draft) opportunity: what it is, who may apply, when and how."""
 

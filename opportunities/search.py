@@ -93,7 +93,7 @@ def _ordering(sort: str):
     return F("published_at"), True  # always set on published listings
 
 
-def _key_value(listing: Listing, sort: str):
+def _key_value(listing: Listing):
     value = listing.sort_key
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -151,7 +151,7 @@ def search(filterset, text: str = "", sort: str = "", cursor: str = "") -> Searc
     next_cursor = None
     if has_next and listings:
         last = listings[-1]
-        next_cursor = _encode([_key_value(last, sort), last.id])
+        next_cursor = _encode([_key_value(last), last.id])
 
     choices = {
         "topics": filterset.filters["topic"].extra["choices"],
