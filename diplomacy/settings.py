@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -164,6 +165,18 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Subnational Diplomacy Portal <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
+# Links in emails (sent by workers, outside any request) start with the portal's public address.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# Mail to the public names the sender's postal address (CAN-SPAM).
+PORTAL_POSTAL_ADDRESS = env(
+    "PORTAL_POSTAL_ADDRESS",
+    "Office of Subnational Diplomacy, U.S. Department of State, 2201 C Street NW, "
+    "Washington, DC 20520",
+)
+
+# Rate limits on public forms (django-ratelimit, counted in Redis); over the limit → 429 page.
+RATELIMIT_VIEW = "diplomacy.views.rate_limited"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -61,3 +61,10 @@ def page_not_found(request, exception):
 
 def server_error(request):
     return render(request, "500.html", status=500)
+
+
+def rate_limited(request, exception):
+    """Too many submissions from one address or for one email: say so, and when to retry."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "3600"
+    return response

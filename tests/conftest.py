@@ -1,7 +1,11 @@
+import email
+import email.policy
 import importlib
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -88,3 +92,69 @@ def celery_worker():
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+class SMTPSink:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, parsed."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+            self.envelopes.clear()
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        """The messages received for one address."""
+        with self._lock:
+            return [
+                m
+                for m, (_, rcpt) in zip(self.messages, self.envelopes, strict=True)
+                if address in rcpt
+            ]
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[email.message.EmailMessage]:
+        """Wait until at least `count` messages arrived (a worker sends them), then return all."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def smtp_sink(django_test_environment):
+    """Every test sends real mail over SMTP to this server; worker processes that the tests
+    start inherit its address through the environment."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = SMTPSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    # pytest-django swaps in the in-memory backend; the portal's own (SMTP) is what we test.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    os.environ.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_HOST_USER="")
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_sink):
+    """The loopback SMTP server's messages, empty at the start of the test."""
+    smtp_sink.clear()
+    return smtp_sink

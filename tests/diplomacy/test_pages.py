@@ -82,3 +82,14 @@ def test_server_errors_get_a_styled_page_without_details(rf):
     assert response.status_code == 500
     html = response.content.decode()
     assert "<h1>Something went wrong</h1>" in html and "Traceback" not in html
+
+
+def test_rate_limited_page_says_nothing_was_lost_and_when_to_retry(rf):
+    from django_ratelimit.exceptions import Ratelimited
+
+    from diplomacy.views import rate_limited
+
+    response = rate_limited(rf.get("/"), Ratelimited())
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
+    assert "Nothing you sent before has been lost" in response.content.decode()
