@@ -2,7 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from diplomacy import views
+from diplomacy import two_factor, views
 from opportunities import views as opportunity_views
 
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns += i18n_patterns(
     path("events/calendar.ics", opportunity_views.events_ics, name="events_ics"),
     path("subscribe/", views.upcoming, {"section": "subscribe"}, name="subscribe"),
     path("states/", include("cities.urls")),
+    path("admin/two-factor/", two_factor.verify, name="two_factor"),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
