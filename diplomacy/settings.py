@@ -270,6 +270,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["opportunities.api.auth.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "opportunities.api.errors.exception_handler",
+    # `format` is a search filter (in person, virtual, hybrid), not a choice of renderer.
+    "URL_FORMAT_OVERRIDE": None,
     # Clients are told apart by address; behind N proxies, the Nth address from the right.
     "NUM_PROXIES": int(env("API_TRUSTED_PROXIES", "0")),
 }

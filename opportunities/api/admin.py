@@ -33,9 +33,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "key": obj.new_key,
             "title": _("API key created"),
         }
-        response = TemplateResponse(request, "admin/opportunities/apikey/created.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        # The admin's pages are never cached, so the key stays out of every cache.
+        return TemplateResponse(request, "admin/opportunities/apikey/created.html", context)
 
     @admin.action(description=_("Revoke the selected API keys"), permissions=["change"])
     def revoke(self, request, queryset):

@@ -17,21 +17,24 @@ BOOLEAN_VALUES = {"true": True, "false": False}
 NO_NUL = r"^[^\x00]*$"
 
 
-def boolean_errors(filterset_class, params) -> dict[str, list[str]]:
-    """Checkbox filters accept any value on a web page; the API accepts only true or false."""
+def strict_errors(filterset_class, params) -> dict[str, list[str]]:
+    """What a web form may send but an API call may not: a checkbox filter with a value other
+    than true or false, or an empty choice."""
     errors = {}
     for name, filter_ in filterset_class.base_filters.items():
-        if not isinstance(filter_, django_filters.BooleanFilter):
-            continue
-        if any(value not in BOOLEAN_VALUES for value in params.getlist(name)):
-            errors[name] = [_("Use true or false.")]
+        values = params.getlist(name)
+        if isinstance(filter_, django_filters.BooleanFilter):
+            if any(value not in BOOLEAN_VALUES for value in values):
+                errors[name] = [_("Use true or false.")]
+        elif isinstance(filter_, django_filters.ChoiceFilter) and "" in values:
+            errors[name] = [_("Choose a value, or leave this parameter out.")]
     return errors
 
 
 def read_listing_search(params) -> tuple[ListingFilter, dict[str, list[str]]]:
     """The search page's FilterSet bound to these parameters, and the problems found in them."""
     filterset = ListingFilter(params, queryset=Listing.objects.none())
-    errors = boolean_errors(ListingFilter, params)
+    errors = strict_errors(ListingFilter, params)
     if not filterset.is_valid():
         for name, messages in filterset.form.errors.items():
             errors.setdefault(name, []).extend(messages)

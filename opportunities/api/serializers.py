@@ -31,8 +31,27 @@ class WebUrlField(serializers.Field):
 WebUrlField = extend_schema_field(OpenApiTypes.URI)(WebUrlField)
 
 
+class BlankAsNullMixin:
+    """An empty address is null rather than "", which would not be a valid email or URL."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(value) if value else None
+
+
+class OptionalEmailField(BlankAsNullMixin, serializers.EmailField):
+    pass
+
+
+class OptionalURLField(BlankAsNullMixin, serializers.URLField):
+    pass
+
+
 class ListingSerializer(serializers.ModelSerializer):
     web_url = WebUrlField(help_text="The listing's page on the portal.")
+    apply_url = OptionalURLField(help_text="Where to apply, or null.")
     topics = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
     regions = serializers.SlugRelatedField(
         source="bureaus",
@@ -127,7 +146,12 @@ OFFICE_FIELDS = [
 ]
 
 
-class StateSerializer(serializers.ModelSerializer):
+class OfficeFields(serializers.Serializer):
+    office_email = OptionalEmailField()
+    office_website = OptionalURLField()
+
+
+class StateSerializer(OfficeFields, serializers.ModelSerializer):
     web_url = WebUrlField(help_text="The state's page on the portal.")
 
     class Meta:
@@ -145,7 +169,7 @@ class StateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PlaceSerializer(serializers.ModelSerializer):
+class PlaceSerializer(OfficeFields, serializers.ModelSerializer):
     state = serializers.SlugRelatedField(read_only=True, slug_field="usps_code")
     web_url = WebUrlField(help_text="The place's page on the portal.")
 

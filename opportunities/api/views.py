@@ -21,9 +21,9 @@ from cities.models import Place, State
 from opportunities.api.errors import ErrorSerializer
 from opportunities.api.params import (
     NO_NUL,
-    boolean_errors,
     filterset_parameters,
     read_listing_search,
+    strict_errors,
 )
 from opportunities.api.serializers import (
     ListingPageSerializer,
@@ -67,9 +67,9 @@ def errors(*statuses):
 
 
 def page_size(params) -> int:
-    value = params.get("page_size", "")
-    if value == "":
+    if "page_size" not in params:
         return PAGE_SIZE
+    value = params["page_size"]
     if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise ValidationError({"page_size": [_("Use a whole number from 1 to 100.")]})
     return int(value)
@@ -138,7 +138,18 @@ class ListingList(APIView):
         )
 
 
-@extend_schema(summary="One listing", responses={200: ListingSerializer, **errors(401, 404, 429)})
+@extend_schema(
+    summary="One listing",
+    parameters=[
+        OpenApiParameter(
+            "slug",
+            {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+            OpenApiParameter.PATH,
+            description="The listing's slug, the last part of its address on the portal.",
+        )
+    ],
+    responses={200: ListingSerializer, **errors(401, 404, 429)},
+)
 class ListingDetail(generics.RetrieveAPIView):
     """A published listing, or an archived one (its status says so)."""
 
@@ -155,6 +166,13 @@ class StatePagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
     invalid_cursor_message = gettext_lazy("This cursor is damaged; copy the next link again.")
+
+    def decode_cursor(self, request):
+        # A damaged cursor is a bad parameter (400), not a missing page (DRF says 404).
+        try:
+            return super().decode_cursor(request)
+        except NotFound as error:
+            raise ValidationError({"cursor": [error.detail]}) from None
 
 
 class PlacePagination(StatePagination):
@@ -246,7 +264,7 @@ class PlaceList(StrictPageSize, generics.ListAPIView):
     def get_queryset(self):
         params = self.request.query_params
         filterset = PlaceFilter(params, queryset=Place.objects.select_related("state"))
-        problems = boolean_errors(PlaceFilter, params)
+        problems = strict_errors(PlaceFilter, params)
         if not filterset.is_valid():
             problems.update({name: list(m) for name, m in filterset.form.errors.items()})
         if problems:
