@@ -95,10 +95,10 @@ def listing_row(listing: Listing) -> dict[str, str]:
     return row
 
 
-def search_listings(
-    filterset, text: str, sort: str, limit: int = EXPORT_ROW_LIMIT
-) -> Iterator[Listing]:
-    """Every result of a search, page after page (a constant number of queries per page)."""
+def search_listings(filterset, text: str, sort: str, limit: int | None = None) -> Iterator[Listing]:
+    """Every result of a search, page after page (a constant number of queries per page), up
+    to `limit` (EXPORT_ROW_LIMIT by default)."""
+    limit = limit or EXPORT_ROW_LIMIT
     cursor, count = "", 0
     while count < limit:
         size = min(EXPORT_PAGE_SIZE, limit - count)

@@ -42,7 +42,9 @@ def test_listings_are_published_ones_newest_first_with_their_relations(client, s
     assert item["regions"] == ["WHA"]
     assert item["target_states"] == ["CO"]
     assert item["web_url"] == "http://testserver/opportunities/older-grant/"
-    assert item["deadline"] == older.deadline.astimezone(timezone.get_current_timezone()).isoformat()
+    assert (
+        item["deadline"] == older.deadline.astimezone(timezone.get_current_timezone()).isoformat()
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,9 +81,7 @@ def test_cursor_pages_walk_every_listing_once_in_order(client):
     assert seen == [listing.slug for listing in expected]
 
 
-def test_query_count_is_the_same_for_a_small_and_a_full_page(
-    client, django_assert_max_num_queries
-):
+def test_query_count_is_the_same_for_a_small_and_a_full_page(client, django_assert_max_num_queries):
     ListingFactory.create_batch(2)
     with django_assert_max_num_queries(12) as small:
         client.get("/api/v1/listings/", {"q": "listing"})
@@ -146,8 +146,8 @@ def test_states_and_places(client, states, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         places = client.get("/api/v1/places/", {"state": "CO", "q": "den"}).json()
     assert [place["name"] for place in places["results"]] == ["Denver"]
-    assert client.get(f"/api/v1/places/{denver.id}/").json()["web_url"].endswith(
-        "/states/co/denver/"
+    assert (
+        client.get(f"/api/v1/places/{denver.id}/").json()["web_url"].endswith("/states/co/denver/")
     )
     assert client.get("/api/v1/places/", {"state": "XX"}).status_code == 400
     assert client.get("/api/v1/places/99999999999999999999/").status_code == 404
