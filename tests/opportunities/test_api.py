@@ -61,8 +61,10 @@ def test_listings_are_published_ones_newest_first_with_their_relations(client, s
 def test_filters_and_text_search_give_the_same_results_as_the_search_page(client, params):
     ListingFactory(title="Water summit", kind=Kind.EVENT, format=Format.VIRTUAL)
     ListingFactory(title="Water fellowship", kind=Kind.FELLOWSHIP, deadline=None)
-    ListingFactory(title="Democracy fellowship", kind=Kind.FELLOWSHIP, format=Format.VIRTUAL,
-                   topics=[topic("democracy-and-governance")], targets_underserved=True)  # fmt: skip
+    ListingFactory(
+        title="Democracy fellowship", kind=Kind.FELLOWSHIP, format=Format.VIRTUAL,
+        topics=[topic("democracy-and-governance")], targets_underserved=True,
+    )  # fmt: skip
     ListingFactory(title="Trade mission", kind=Kind.TRADE_MISSION)
     api = client.get("/api/v1/listings/", params).json()
     assert [item["title"] for item in api["results"]] == web_titles(client, params)
