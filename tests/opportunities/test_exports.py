@@ -15,6 +15,7 @@ from django.utils import timezone
 from cities.models import Bureau, Country, State
 from opportunities import exports, importing, tasks
 from opportunities.models import Listing, Status
+from tests.conftest import ensure_curation_data
 from tests.factories import ListingFactory, topic
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +137,7 @@ def test_beat_task_writes_the_bulk_files_through_a_real_worker(
     assert django_settings.CELERY_BEAT_SCHEDULE["write-bulk-downloads"]["task"] == (
         "opportunities.tasks.write_bulk_downloads"
     )
+    ensure_curation_data()  # an earlier test's flush removed the topics
     ListingFactory.create_batch(3)
     ListingFactory(title="Draft", status="draft", published_at=None)
     tasks.write_bulk_downloads.delay()
