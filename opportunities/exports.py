@@ -125,7 +125,7 @@ def csv_lines(listings: Iterable[Listing]) -> Iterator[str]:
         yield writer.writerow(listing_row(listing))
 
 
-def published_listings() -> Iterator[Listing]:
+def published_chunks() -> Iterator[list[Listing]]:
     """Every published listing, oldest id first, a chunk at a time with its relations."""
     last_id = 0
     while True:
@@ -135,7 +135,8 @@ def published_listings() -> Iterator[Listing]:
             .order_by("id")
             .prefetch_related(*RELATIONS)[:BULK_CHUNK]
         )
-        yield from chunk
+        if chunk:
+            yield chunk
         if len(chunk) < BULK_CHUNK:
             return
         last_id = chunk[-1].id
@@ -169,15 +170,21 @@ def write_bulk_downloads(folder: Path | None = None, progress: bool = False) -> 
         header = {"generated_at": timezone.now().isoformat(), "license": LICENSE}
         # The listings are written one by one; the header's closing brace is left open.
         json_file.write(json.dumps(header)[:-1] + ', "listings": [')
-        listings = published_listings()
-        if progress:
-            total = Listing.objects.published().count()
-            listings = tqdm(listings, total=total, unit="listing", desc="Bulk downloads")
-        for listing in listings:
-            writer.writerow(listing_row(listing))
-            json_file.write(("," if count else "") + "\n")
-            json_file.write(json.dumps(ListingSerializer(listing).data, ensure_ascii=False))
-            count += 1
+        bar = tqdm(
+            total=Listing.objects.published().count() if progress else None,
+            unit="listing",
+            desc="Bulk downloads",
+            disable=not progress,
+        )
+        for chunk in published_chunks():
+            # One serializer per chunk: building its fields costs more than using them.
+            for listing, data in zip(chunk, ListingSerializer(chunk, many=True).data, strict=True):
+                writer.writerow(listing_row(listing))
+                json_file.write(("," if count else "") + "\n")
+                json_file.write(json.dumps(data, ensure_ascii=False))
+                count += 1
+            bar.update(len(chunk))
+        bar.close()
         json_file.write(f'\n], "count": {count}}}\n')
     except BaseException:
         for handle in (csv_file, json_file):
