@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cities.admin import OFFICE_FIELDS
 from cities.models import Place, State
 from opportunities.models import Listing
 
@@ -133,17 +134,6 @@ class ListingPageSerializer(serializers.Serializer):
         child=FacetSerializer(many=True),
         help_text="For each filter, how many matching listings have each value.",
     )
-
-
-OFFICE_FIELDS = [
-    "office_name",
-    "leader_name",
-    "leader_title",
-    "office_email",
-    "office_phone",
-    "office_website",
-    "office_address",
-]
 
 
 class OfficeFields(serializers.Serializer):

@@ -66,6 +66,15 @@ def errors(*statuses):
     return {status: ERRORS[status] for status in statuses}
 
 
+def detail_schema(summary: str, serializer, name: str, schema: dict, description: str):
+    """The schema of an endpoint for one object, identified by one path parameter."""
+    return extend_schema(
+        summary=summary,
+        parameters=[OpenApiParameter(name, schema, OpenApiParameter.PATH, description=description)],
+        responses={200: serializer, **errors(401, 404, 429)},
+    )
+
+
 def page_size(params) -> int:
     if "page_size" not in params:
         return PAGE_SIZE
@@ -138,17 +147,12 @@ class ListingList(APIView):
         )
 
 
-@extend_schema(
-    summary="One listing",
-    parameters=[
-        OpenApiParameter(
-            "slug",
-            {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
-            OpenApiParameter.PATH,
-            description="The listing's slug, the last part of its address on the portal.",
-        )
-    ],
-    responses={200: ListingSerializer, **errors(401, 404, 429)},
+@detail_schema(
+    "One listing",
+    ListingSerializer,
+    "slug",
+    {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+    "The listing's slug, the last part of its address on the portal.",
 )
 class ListingDetail(generics.RetrieveAPIView):
     """A published listing, or an archived one (its status says so)."""
@@ -198,17 +202,12 @@ class StateList(StrictPageSize, generics.ListAPIView):
     pagination_class = StatePagination
 
 
-@extend_schema(
-    summary="One state, DC or territory",
-    parameters=[
-        OpenApiParameter(
-            "usps_code",
-            {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-            OpenApiParameter.PATH,
-            description="Postal code, such as CO.",
-        )
-    ],
-    responses={200: StateSerializer, **errors(401, 404, 429)},
+@detail_schema(
+    "One state, DC or territory",
+    StateSerializer,
+    "usps_code",
+    {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+    "Postal code, such as CO.",
 )
 class StateDetail(generics.RetrieveAPIView):
     serializer_class = StateSerializer
@@ -272,17 +271,12 @@ class PlaceList(StrictPageSize, generics.ListAPIView):
         return filterset.qs
 
 
-@extend_schema(
-    summary="One city or county",
-    parameters=[
-        OpenApiParameter(
-            "id",
-            {"type": "integer", "minimum": 1, "maximum": BIGGEST_ID},
-            OpenApiParameter.PATH,
-            description="The place's id.",
-        )
-    ],
-    responses={200: PlaceSerializer, **errors(401, 404, 429)},
+@detail_schema(
+    "One city or county",
+    PlaceSerializer,
+    "id",
+    {"type": "integer", "minimum": 1, "maximum": BIGGEST_ID},
+    "The place's id.",
 )
 class PlaceDetail(generics.RetrieveAPIView):
     serializer_class = PlaceSerializer

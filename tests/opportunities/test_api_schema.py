@@ -12,7 +12,7 @@ from schemathesis.generation import GenerationMode
 from cities.models import State
 from tests.factories import ListingFactory, PlaceFactory, topic
 
-EXAMPLES_PER_OPERATION = 50
+EXAMPLES_PER_OPERATION = 40
 
 
 @pytest.fixture
