@@ -260,6 +260,8 @@ CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_HEADERS = ["accept", "x-api-key"]
 CORS_EXPOSE_HEADERS = ["Retry-After"]
 
+# How many proxies (load balancers) stand in front of the web hosts and add X-Forwarded-For.
+TRUSTED_PROXIES = int(env("DJANGO_TRUSTED_PROXIES", "0"))
 API_RATE_ANONYMOUS = env("API_RATE_ANONYMOUS", "60/minute")
 API_RATE_WITH_KEY = env("API_RATE_WITH_KEY", "600/minute")
 REST_FRAMEWORK = {
@@ -273,7 +275,7 @@ REST_FRAMEWORK = {
     # `format` is a search filter (in person, virtual, hybrid), not a choice of renderer.
     "URL_FORMAT_OVERRIDE": None,
     # Clients are told apart by address; behind N proxies, the Nth address from the right.
-    "NUM_PROXIES": int(env("API_TRUSTED_PROXIES", "0")),
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Subnational Diplomacy Portal API",
@@ -296,7 +298,7 @@ SPECTACULAR_SETTINGS = {
 
 # Where bulk downloads are written (shared by every web host), and the address they link to.
 OPEN_DATA_DIR = Path(env("OPEN_DATA_DIR", str(BASE_DIR / "var" / "downloads")))
-PORTAL_URL = env("PORTAL_URL", "http://127.0.0.1:8000")
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 CELERY_BEAT_SCHEDULE["write-bulk-downloads"] = {
     "task": "opportunities.tasks.write_bulk_downloads",
     "schedule": 60 * 60.0,

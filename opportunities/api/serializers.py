@@ -13,10 +13,10 @@ from opportunities.models import Listing
 
 
 def absolute_url(path: str, request=None) -> str:
-    """A full address: from the request when there is one, else from PORTAL_URL."""
+    """A full address: from the request when there is one, else from SITE_URL."""
     if request is not None:
         return request.build_absolute_uri(path)
-    return settings.PORTAL_URL.rstrip("/") + path
+    return settings.SITE_URL.rstrip("/") + path
 
 
 class WebUrlField(serializers.Field):

@@ -165,6 +165,16 @@ def test_anonymous_callers_are_throttled_with_retry_after(client, settings):
     assert "throttled" in response.json()["detail"].lower()
 
 
+def test_behind_a_proxy_callers_are_counted_by_their_forwarded_address(client, settings):
+    settings.API_RATE_ANONYMOUS = "1/minute"
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    first = {"X-Forwarded-For": "198.51.100.7"}
+    assert client.get("/api/v1/states/", headers=first).status_code == 200
+    assert client.get("/api/v1/states/", headers=first).status_code == 429
+    other = {"X-Forwarded-For": "203.0.113.9"}
+    assert client.get("/api/v1/states/", headers=other).status_code == 200
+
+
 def test_an_api_key_raises_the_limit_and_is_stored_only_as_a_hash(client, settings):
     settings.API_RATE_ANONYMOUS = "2/minute"
     settings.API_RATE_WITH_KEY = "5/minute"
