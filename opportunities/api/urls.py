@@ -4,6 +4,7 @@ from opportunities.api import views
 
 app_name = "api"
 urlpatterns = [
+    path("", views.ApiRoot.as_view(), name="root"),
     path("listings/", views.ListingList.as_view(), name="listings"),
     path("listings/<slug:slug>/", views.ListingDetail.as_view(), name="listing"),
     path("states/", views.StateList.as_view(), name="states"),

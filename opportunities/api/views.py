@@ -6,12 +6,13 @@ from __future__ import annotations
 import django_filters
 from django.db.models import prefetch_related_objects
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework import generics
+from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -82,6 +83,28 @@ def page_size(params) -> int:
     if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise ValidationError({"page_size": [_("Use a whole number from 1 to 100.")]})
     return int(value)
+
+
+class ApiRootSerializer(serializers.Serializer):
+    listings = serializers.URLField()
+    states = serializers.URLField()
+    places = serializers.URLField()
+    schema = serializers.URLField()
+    docs = serializers.URLField()
+
+
+class ApiRoot(APIView):
+    @extend_schema(
+        summary="Where everything is",
+        responses={200: ApiRootSerializer, **errors(401, 429)},
+    )
+    def get(self, request):
+        return Response(
+            {
+                name: request.build_absolute_uri(reverse(f"api:{name}"))
+                for name in ("listings", "states", "places", "schema", "docs")
+            }
+        )
 
 
 class ListingSearchSchema(AutoSchema):

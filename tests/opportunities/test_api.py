@@ -124,6 +124,12 @@ def test_unknown_listing_and_unknown_address_are_404_in_json(client):
         assert response.json()["status"] == 404
 
 
+def test_the_root_points_to_every_endpoint(client):
+    body = client.get("/api/v1/").json()
+    assert body["listings"] == "http://testserver/api/v1/listings/"
+    assert set(body) == {"listings", "states", "places", "schema", "docs"}
+
+
 def test_writing_is_not_allowed(client):
     ListingFactory(title="Grant")
     response = client.post("/api/v1/listings/", {}, content_type="application/json")
