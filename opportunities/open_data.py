@@ -11,6 +11,9 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework.throttling import SimpleRateThrottle
 
 from opportunities import calendars, exports
 from opportunities.api.params import read_listing_search
@@ -20,6 +23,31 @@ from opportunities.filters import Sort
 from opportunities.importing import COLUMNS
 
 CALENDAR_LIMIT = 1000
+
+
+class ExportThrottle(SimpleRateThrottle):
+    """A whole export costs seconds of database time, so each address gets a few a minute."""
+
+    rate = "10/minute"
+    cache_format = "throttle:export:%(ident)s"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"ident": self.get_ident(request)}
+
+
+def _too_many_exports(request) -> HttpResponse | None:
+    throttle = ExportThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    wait = max(int(throttle.wait() or 1), 1)
+    response = HttpResponse(
+        _("Too many exports from your address; try again in %(seconds)d seconds.\n")
+        % {"seconds": wait},
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def search_calendar(request):
@@ -42,6 +70,8 @@ def search_csv(request):
     filterset, problems = read_listing_search(request.GET)
     if problems:
         return bad_search_request(problems)
+    if too_many := _too_many_exports(request):
+        return too_many
     cleaned = filterset.form.cleaned_data
     listings = exports.search_listings(filterset, cleaned.get("q") or "", cleaned.get("sort") or "")
     response = StreamingHttpResponse(
@@ -49,6 +79,16 @@ def search_csv(request):
     )
     response["Content-Disposition"] = 'attachment; filename="opportunities.csv"'
     return response
+
+
+PERIODS = {1: gettext_lazy("second"), 60: gettext_lazy("minute"), 3600: gettext_lazy("hour"),
+           86400: gettext_lazy("day")}  # fmt: skip
+
+
+def _rate(rate: str) -> dict:
+    """A rate such as 60/minute as words for people: 60 (requests) per minute."""
+    count, seconds = ExportThrottle().parse_rate(rate)
+    return {"count": count, "period": PERIODS[seconds]}
 
 
 def data_page(request):
@@ -59,8 +99,9 @@ def data_page(request):
             "downloads": _downloads(),
             "columns": list(COLUMNS.items()),
             "row_limit": exports.EXPORT_ROW_LIMIT,
-            "anonymous_rate": settings.API_RATE_ANONYMOUS,
-            "key_rate": settings.API_RATE_WITH_KEY,
+            "export_rate": _rate(ExportThrottle.rate),
+            "anonymous_rate": _rate(settings.API_RATE_ANONYMOUS),
+            "key_rate": _rate(settings.API_RATE_WITH_KEY),
             "max_page_size": MAX_PAGE_SIZE,
             "license": exports.LICENSE,
         },

@@ -106,6 +106,15 @@ def test_export_stops_at_the_documented_row_limit(client, monkeypatch):
     assert len(rows) == 3
 
 
+def test_exports_are_limited_per_address_with_retry_after(client):
+    for _ in range(10):
+        assert client.get("/opportunities/export.csv").status_code == 200
+    response = client.get("/opportunities/export.csv")
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert "Too many exports" in response.content.decode()
+
+
 def test_export_queries_per_page_are_constant(client, monkeypatch, django_assert_num_queries):
     monkeypatch.setattr(exports, "EXPORT_PAGE_SIZE", 3)
     ListingFactory.create_batch(3)
@@ -198,7 +207,7 @@ def test_data_page_links_the_files_and_documents_fields_and_license(
     for column in importing.COLUMNS:
         assert f"<code>{column}</code>" in html
     assert "public domain" in html and "GeoNames" in html
-    assert "60/minute" in html  # the documented anonymous limit
+    assert "make 60 requests per minute" in html  # the documented anonymous limit
     assert 'href="/api/v1/docs/"' in html
 
 
