@@ -45,7 +45,6 @@ def valid_query_string(filterset) -> str:
 
 class SearchFeed(Feed):
     feed_type = Rss201rev2Feed
-    description_template = None
 
     def __call__(self, request, *args, **kwargs):
         filterset, problems = read_listing_search(request.GET)

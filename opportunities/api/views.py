@@ -76,12 +76,16 @@ def detail_schema(summary: str, serializer, name: str, schema: dict, description
     )
 
 
-def page_size(params) -> int:
+PAGE_SIZE_ERROR = gettext_lazy("Use a whole number from 1 to 100.")
+
+
+def page_size(params) -> int | None:
+    """The page size asked for, the default, or None when it is not a number from 1 to 100."""
     if "page_size" not in params:
         return PAGE_SIZE
     value = params["page_size"]
     if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
-        raise ValidationError({"page_size": [_("Use a whole number from 1 to 100.")]})
+        return None
     return int(value)
 
 
@@ -130,6 +134,8 @@ class ListingList(APIView):
     def get(self, request):
         filterset, problems = read_listing_search(request.query_params)
         size = page_size(request.query_params)
+        if size is None:
+            problems["page_size"] = [PAGE_SIZE_ERROR]
         if problems:
             raise ValidationError(problems)
         cleaned = filterset.form.cleaned_data
@@ -211,7 +217,8 @@ class StrictPageSize:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        page_size(request.query_params)
+        if page_size(request.query_params) is None:
+            raise ValidationError({"page_size": [PAGE_SIZE_ERROR]})
 
 
 @extend_schema(

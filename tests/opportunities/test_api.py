@@ -116,6 +116,11 @@ def test_bad_parameters_are_a_400_in_json_naming_the_parameter(client, params, n
     assert list(body["errors"]) == [name]
 
 
+def test_every_bad_parameter_is_reported_at_once(client):
+    response = client.get("/api/v1/listings/", {"kind": "x", "page_size": "0", "sort": "y"})
+    assert set(response.json()["errors"]) == {"kind", "page_size", "sort"}
+
+
 def test_unknown_listing_and_unknown_address_are_404_in_json(client):
     ListingFactory(title="Draft", status="draft", published_at=None)
     for url in ("/api/v1/listings/draft/", "/api/v1/listings/nothing-here/", "/api/v1/nope/"):
