@@ -281,3 +281,24 @@ def test_docs_page_uses_local_assets_and_a_separate_script(client):
     script = client.get("/api/v1/docs/?script=")
     assert script["Content-Type"].startswith("application/javascript")
     assert "/api/v1/schema/" in script.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "most"),
+    [
+        ("/api/v1/", 0),
+        ("/api/v1/listings/grant/", 5),  # the listing and its four relations
+        ("/api/v1/states/", 1),
+        ("/api/v1/states/co/", 1),
+        ("/api/v1/places/", 2),  # the state choices and the page
+        ("/api/v1/docs/", 0),
+        ("/api/v1/schema/", 16),  # the filters' choices, read for each operation
+    ],
+)
+def test_every_endpoint_has_a_bounded_query_count(
+    client, states, url, most, django_assert_max_num_queries
+):
+    ListingFactory(title="Grant")
+    PlaceFactory.create_batch(3)
+    with django_assert_max_num_queries(most):
+        assert client.get(url).status_code == 200

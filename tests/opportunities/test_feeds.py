@@ -96,3 +96,14 @@ def test_feed_links_leave_out_parameters_the_search_page_ignored(client, listing
     html = html.content.decode()
     assert 'href="/opportunities/feed.rss?topic=climate"' in html
     assert "bogus" not in html.split('id="follow-search"')[1].split("</ul>")[0]
+
+
+def test_calendar_query_count_does_not_grow_with_the_listings(
+    client, django_assert_max_num_queries
+):
+    ListingFactory.create_batch(2)
+    with django_assert_max_num_queries(12) as few:
+        client.get("/opportunities/calendar.ics")
+    ListingFactory.create_batch(30)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get("/opportunities/calendar.ics")
