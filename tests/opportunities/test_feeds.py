@@ -5,6 +5,8 @@ from datetime import timedelta
 import feedparser
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from opportunities.models import Kind
@@ -107,3 +109,41 @@ def test_calendar_query_count_does_not_grow_with_the_listings(
     ListingFactory.create_batch(30)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/opportunities/calendar.ics")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(["feed.rss", "feed.atom", "calendar.ics", "export.csv"]),
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "q",
+                "kind",
+                "topic",
+                "region",
+                "audience",
+                "level",
+                "format",
+                "deadline",
+                "sort",
+                "underserved",
+                "after",
+            ]
+        ),  # fmt: skip
+        st.one_of(
+            st.text(max_size=40),
+            st.sampled_from(["event", "climate", "WHA", "true", "closing", "' OR 1=1 --"]),
+        ),
+        max_size=4,
+    ),
+)
+def test_feeds_and_exports_answer_any_parameters_without_a_server_error(client, path, params):
+    from django.core.cache import cache
+
+    cache.clear()  # the export limit is not what this test is about
+    response = client.get(f"/opportunities/{path}", params)
+    assert response.status_code in (200, 400)
+    if response.status_code == 200 and response.streaming:
+        b"".join(response.streaming_content)
