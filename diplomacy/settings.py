@@ -282,3 +282,62 @@ LOGGING = {
 }
 
 SITE_NAME = _("Subnational Diplomacy Portal")
+
+# Open data: the read-only JSON API (/api/v1/), its OpenAPI schema and docs, feeds, exports
+# and bulk downloads (README, "Open data").
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "corsheaders"]
+# CORS headers must be added before CommonMiddleware answers (redirects, 404s).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "corsheaders.middleware.CorsMiddleware",
+)
+# Anyone may read the API, feeds and downloads from a web page on any site; nothing else.
+CORS_URLS_REGEX = (
+    r"^/(api/|(es/)?opportunities/(feed\.rss|feed\.atom|calendar\.ics|export\.csv)$"
+    r"|(es/)?about/data/listings\.(csv|json)$)"
+)
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "x-api-key"]
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+
+API_RATE_ANONYMOUS = env("API_RATE_ANONYMOUS", "60/minute")
+API_RATE_WITH_KEY = env("API_RATE_WITH_KEY", "600/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["opportunities.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": ["opportunities.api.auth.ApiRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "opportunities.api.errors.exception_handler",
+    # `format` is a search filter (in person, virtual, hybrid), not a choice of renderer.
+    "URL_FORMAT_OVERRIDE": None,
+    # Clients are told apart by address; behind N proxies, the Nth address from the right.
+    "NUM_PROXIES": TRUSTED_PROXIES,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Subnational Diplomacy Portal API",
+    "DESCRIPTION": "Read-only open data: published listings (the search page's filters and "
+    "full-text search), states and places. Anonymous use is rate-limited; an API key from "
+    "portal staff (header X-API-Key) raises the limit. US government works, public domain.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Deep links put a link inside each operation's button, which screen readers cannot use.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ListingKind": "opportunities.models.Kind",
+        "PlaceKind": "cities.models.Place.Kind",
+        "StateKind": "cities.models.State.Kind",
+    },
+}
+
+# Where bulk downloads are written (shared by every web host); they link to SITE_URL.
+OPEN_DATA_DIR = Path(env("OPEN_DATA_DIR", str(BASE_DIR / "var" / "downloads")))
+CELERY_BEAT_SCHEDULE["write-bulk-downloads"] = {
+    "task": "opportunities.tasks.write_bulk_downloads",
+    "schedule": 60 * 60.0,
+}

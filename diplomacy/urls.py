@@ -3,14 +3,19 @@ from django.contrib import admin
 from django.urls import include, path
 
 from diplomacy import two_factor, views
+from opportunities import open_data
 from opportunities import views as opportunity_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", include("opportunities.api.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),
+    path("about/data/", open_data.data_page, name="open_data"),
+    path("about/data/listings.csv", open_data.bulk_download, {"fmt": "csv"}, name="bulk_csv"),
+    path("about/data/listings.json", open_data.bulk_download, {"fmt": "json"}, name="bulk_json"),
     path("opportunities/", include("opportunities.urls")),
     path("programs/", opportunity_views.programs, name="programs"),
     path("events/", opportunity_views.events, name="events"),

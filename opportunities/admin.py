@@ -259,3 +259,7 @@ class ListingAdmin(SimpleHistoryAdmin):
             reading_hint(grade) if grade is not None else str(_("Type a summary to see its level."))
         )
         return JsonResponse({"grade": grade, "hint": hint})
+
+
+# API keys are administered with the rest of the app.
+from opportunities.api import admin as api_admin  # noqa: E402, F401 - registers API keys

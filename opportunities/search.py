@@ -115,7 +115,9 @@ def _after(cursor: str, sort: str) -> Q:
     return Q(sort_key__gte=key) & (Q(sort_key__gt=key) | Q(id__gt=last_id))
 
 
-def search(filterset, text: str = "", sort: str = "", cursor: str = "") -> SearchResults:
+def search(
+    filterset, text: str = "", sort: str = "", cursor: str = "", page_size: int = PAGE_SIZE
+) -> SearchResults:
     """Published listings matching the filters (and the text), one page at a time."""
     base = filterset.filter_queryset(Listing.objects.published())
     query = build_query(text)
@@ -142,9 +144,9 @@ def search(filterset, text: str = "", sort: str = "", cursor: str = "") -> Searc
         F("id").desc() if descending else F("id").asc(),
     )
     page_query = ordered.filter(_after(cursor, sort)) if cursor else ordered
-    page = list(page_query.only("id")[: PAGE_SIZE + 1].values_list("id", "sort_key"))
-    has_next = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    page = list(page_query.only("id")[: page_size + 1].values_list("id", "sort_key"))
+    has_next = len(page) > page_size
+    page = page[:page_size]
     listings = _page_listings([listing_id for listing_id, _ in page], query)
     for listing, (_, sort_key) in zip(listings, page, strict=True):
         listing.sort_key = sort_key

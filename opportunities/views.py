@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from opportunities import calendars
+from opportunities import calendars, feeds
 from opportunities.filters import ListingFilter
 from opportunities.forms import StudentFinderForm
 from opportunities.markdown import render_markdown
@@ -54,6 +54,7 @@ def search_page_context(request, filterset, results, text: str, problems: list[s
         "text": text,
         "problems": problems,
         "query_string": query.urlencode(),
+        "feed_query": feeds.valid_query_string(filterset),
         "facet_groups": _facet_groups(filterset, results.facets, request.GET),
     }
 
