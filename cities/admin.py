@@ -2,7 +2,16 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cities.models import Bureau, Country, Place, State
+from cities.models import (
+    Bureau,
+    Country,
+    Delegation,
+    EmbassyPartnership,
+    NetworkMembership,
+    Place,
+    SisterCity,
+    State,
+)
 
 OFFICE_FIELDS = (
     "office_name",
@@ -13,6 +22,32 @@ OFFICE_FIELDS = (
     "office_website",
     "office_address",
 )
+
+
+def tie_inlines(owner: str) -> list[type[admin.StackedInline]]:
+    """Inlines for the international ties on a state's (owner="state") or a place's profile."""
+    other = "place" if owner == "state" else "state"
+    inlines = []
+    for model, fields in [
+        (SisterCity, ["kind", "city", "country", "since"]),
+        (NetworkMembership, ["network", "website", "since"]),
+        (Delegation, ["direction", "date", "countries", "purpose", "topics"]),
+        (EmbassyPartnership, ["mission", "country", "description", "since"]),
+    ]:
+        attrs = {
+            "model": model,
+            "fk_name": owner,
+            "exclude": [other],
+            "fields": fields,
+            "extra": 0,
+            "autocomplete_fields": [f for f in ("country", "countries") if f in fields],
+            "formfield_overrides": {models.URLField: {"assume_scheme": "https"}},
+        }
+        if model is Delegation:
+            attrs["filter_horizontal"] = ["topics"]
+        name = f"{owner.title()}{model.__name__}Inline"
+        inlines.append(type(name, (admin.TabularInline,), attrs))
+    return inlines
 
 
 class ProfileAdmin(admin.ModelAdmin):
@@ -55,12 +90,15 @@ class StateAdmin(ProfileAdmin):
         (_("Reference data (from the us package)"), {"fields": readonly_fields}),
         (_("Leader's office"), {"fields": OFFICE_FIELDS}),
     ]
+    inlines = tie_inlines("state")
 
 
 @admin.register(Place)
 class PlaceAdmin(ProfileAdmin):
-    list_display = ["name", "state", "kind", "population", "leader_name", "updated_at"]
-    list_filter = ["kind", "state"]
+    list_display = [
+        "name", "state", "kind", "population", "is_underserved", "leader_name", "updated_at",
+    ]  # fmt: skip
+    list_filter = ["kind", "is_underserved", "state"]
     search_fields = ["name", "slug", "leader_name"]
     list_select_related = ["state"]
     show_full_result_count = False
@@ -71,4 +109,6 @@ class PlaceAdmin(ProfileAdmin):
     fieldsets = [
         (_("Reference data (from GeoNames)"), {"fields": readonly_fields}),
         (_("Leader's office"), {"fields": OFFICE_FIELDS}),
+        (_("Outreach"), {"fields": ["is_underserved"]}),
     ]
+    inlines = tie_inlines("place")

@@ -9,7 +9,15 @@ from django.utils.translation import ngettext
 
 from cities import maps
 from cities.forms import PlaceSearchForm
-from cities.models import Place, State
+from cities.models import (
+    Delegation,
+    EmbassyPartnership,
+    NetworkMembership,
+    Place,
+    SisterCity,
+    State,
+)
+from cities.peers import peer_places
 from opportunities.models import Listing
 
 PLACES_PER_PAGE = 25
@@ -59,6 +67,16 @@ def _open_listings(listings):
     return listings.order_by(F("deadline").asc(nulls_last=True), "-published_at")[:PROFILE_LISTINGS]
 
 
+def _ties(profile) -> dict:
+    """The international ties on a state's or a place's profile (five queries)."""
+    return {
+        "sister_cities": SisterCity.objects.of(profile).select_related("country"),
+        "networks": NetworkMembership.objects.of(profile),
+        "delegations": Delegation.objects.of(profile).prefetch_related("countries"),
+        "embassies": EmbassyPartnership.objects.of(profile).select_related("country"),
+    }
+
+
 def _canonical_code(code: str):
     """Redirect /states/CO/ to /states/co/; None when the code is already canonical."""
     return None if code == code.lower() else code.lower()
@@ -83,6 +101,7 @@ def state_detail(request, code):
             "page": places.get_page(request.GET.get("page")),
             "locator": maps.locator_map(state.fips_code),
             "listings": _open_listings(Listing.objects.open().for_state(state)),
+            "ties": _ties(state),
         },
     )
 
@@ -101,6 +120,8 @@ def place_detail(request, code, slug):
             "state": place.state,
             "locator": maps.locator_map(place.state.fips_code, place.latitude, place.longitude),
             "listings": _open_listings(Listing.objects.open().for_place(place)),
+            "ties": _ties(place),
+            "peers": peer_places(place),
             "title": _("%(place)s, %(state)s") % {"place": place.name, "state": place.state.name},
         },
     )

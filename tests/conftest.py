@@ -40,6 +40,7 @@ def ensure_curation_data() -> None:
 
     migration = importlib.import_module("opportunities.migrations.0002_groups_and_topics")
     migration.create_groups(apps, None)
+    importlib.import_module("cities.migrations.0002_ties").grant_permissions(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,87 @@
+"""Peer places: US places of similar size that work on the same topics or in the same networks.
+
+A city looking for someone to learn from sees, on its profile, up to six places of the same kind
+with half to twice its population that share a city network (by name, any capitalization) or a
+topic (from delegations, published local solutions and current priorities), with the reason.
+Three queries whatever the number of places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Abs, Lower
+
+from cities.models import Delegation, NetworkMembership, Place
+
+PEER_COUNT = 6
+SIZE_RANGE = (0.5, 2.0)
+
+
+@dataclass(frozen=True)
+class Peer:
+    place: Place
+    networks: list[str]
+    topics: list[str]
+
+
+def _topic_sources() -> list[tuple[QuerySet, str]]:
+    """(rows that tie a place to a topic, the name of their topic column), per source."""
+    return [(Delegation.topics.through.objects.all(), "topic", "delegation__place")]
+
+
+def _topic_ids(place: Place, sources) -> set[int]:
+    union = None
+    for rows, topic, owner in sources:
+        ids = rows.filter(**{owner: place}).values_list(topic, flat=True)
+        union = ids if union is None else union.union(ids)
+    return set(union) if union is not None else set()
+
+
+def peer_places(place: Place) -> list[Peer]:
+    if not place.population:
+        return []
+    keys = list(
+        NetworkMembership.objects.filter(place=place)
+        .annotate(key=Lower("network"))
+        .values_list("key", flat=True)
+    )
+    sources = _topic_sources()
+    topic_ids = _topic_ids(place, sources)
+    if not keys and not topic_ids:
+        return []
+
+    networks = NetworkMembership.objects.annotate(key=Lower("network")).filter(key__in=keys)
+    shared_topic = Q()
+    candidates = Q(pk__in=networks.filter(place__isnull=False).values("place"))
+    for rows, topic, owner in sources:
+        matching = rows.filter(**{f"{topic}__in": topic_ids})
+        candidates |= Q(pk__in=matching.values(owner))
+        shared_topic |= Exists(
+            matching.filter(**{topic: OuterRef("pk"), owner: OuterRef(OuterRef("pk"))})
+        )
+    from opportunities.models import Topic
+
+    low, high = (round(place.population * factor) for factor in SIZE_RANGE)
+    peers = (
+        Place.objects.filter(candidates, kind=place.kind, population__range=(low, high))
+        .exclude(pk=place.pk)
+        .select_related("state")
+        .annotate(
+            shared_networks=ArraySubquery(
+                networks.filter(place=OuterRef("pk")).order_by("network").values("network")
+            ),
+            shared_topics=ArraySubquery(
+                Topic.objects.filter(shared_topic, pk__in=topic_ids).order_by("name").values("name")
+            ),
+        )
+        .annotate(
+            shared=F("shared_networks__len") + F("shared_topics__len"),
+            distance=Abs(F("population") - place.population),
+        )
+        .filter(shared__gt=0)
+        .order_by("-shared", "distance", "name")[:PEER_COUNT]
+    )
+    return [Peer(p, p.shared_networks, p.shared_topics) for p in peers]
