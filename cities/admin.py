@@ -1,15 +1,22 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
+from cities import solutions
 from cities.models import (
     Bureau,
     Country,
     Delegation,
     EmbassyPartnership,
+    LocalSolution,
     NetworkMembership,
     Place,
     SisterCity,
+    SolutionStatus,
     State,
 )
 
@@ -112,3 +119,89 @@ class PlaceAdmin(ProfileAdmin):
         (_("Outreach"), {"fields": ["is_underserved"]}),
     ]
     inlines = tie_inlines("place")
+
+
+class LocalSolutionAdminForm(forms.ModelForm):
+    class Meta:
+        model = LocalSolution
+        fields = ["status", "decline_reason", "topic", "title", "description", "results"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and "status" in cleaned:
+            previous = LocalSolution.objects.values_list("status", flat=True).get(
+                pk=self.instance.pk
+            )
+            solutions.check_move(previous, cleaned["status"], cleaned.get("decline_reason", ""))
+        return cleaned
+
+
+@admin.register(LocalSolution)
+class LocalSolutionAdmin(SimpleHistoryAdmin):
+    """Triage: new → under review → published or declined. Unconfirmed submissions stay out."""
+
+    form = LocalSolutionAdminForm
+    list_display = ["title", "place", "topic", "status", "confirmed_at", "published_at"]
+    list_filter = ["status", "topic", "place__state"]
+    search_fields = ["title", "place__name", "contact_name", "contact_email"]
+    list_select_related = ["place__state", "topic"]
+    readonly_fields = [
+        "place", "contact_name", "contact_email", "created_at", "confirmed_at", "published_at",
+    ]  # fmt: skip
+    fieldsets = [
+        (_("Triage"), {"fields": ["status", "decline_reason"]}),
+        (_("The solution"), {"fields": ["place", "topic", "title", "description", "results"]}),
+        (_("Submitter"), {"fields": ["contact_name", "contact_email"]}),
+        (_("Dates"), {"fields": ["created_at", "confirmed_at", "published_at"]}),
+    ]
+    history_list_display = ["status"]
+    actions = ["start_review", "publish"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).confirmed()
+
+    def has_add_permission(self, request):
+        return False  # solutions come from local leaders through the public form
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # declined, never deleted
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "status" in form.changed_data:
+            solutions.after_move(obj)
+
+    def _move_selected(self, request, queryset, status) -> int:
+        moved = skipped = 0
+        for solution in queryset:
+            try:
+                solutions.move_solution(solution, status)
+                moved += 1
+            except ValidationError:
+                skipped += 1
+        if skipped:
+            left = ngettext(
+                "%(count)s solution was left as it was: it cannot move there.",
+                "%(count)s solutions were left as they were: they cannot move there.",
+                skipped,
+            )
+            self.message_user(request, left % {"count": skipped}, messages.WARNING)
+        return moved
+
+    @admin.action(description=_("Start reviewing the selected solutions"))
+    def start_review(self, request, queryset):
+        if moved := self._move_selected(request, queryset, SolutionStatus.UNDER_REVIEW):
+            done = ngettext(
+                "%(count)s solution is now under review.",
+                "%(count)s solutions are now under review.",
+                moved,
+            )
+            self.message_user(request, done % {"count": moved}, messages.SUCCESS)
+
+    @admin.action(description=_("Publish the selected solutions"))
+    def publish(self, request, queryset):
+        if moved := self._move_selected(request, queryset, SolutionStatus.PUBLISHED):
+            done = ngettext(
+                "%(count)s solution is published.", "%(count)s solutions are published.", moved
+            )
+            self.message_user(request, done % {"count": moved}, messages.SUCCESS)

@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Abs, Lower
 
+from cities import solutions
 from cities.models import Delegation, NetworkMembership, Place
+from opportunities.models import Topic
 
 PEER_COUNT = 6
 SIZE_RANGE = (0.5, 2.0)
@@ -29,7 +32,8 @@ class Peer:
 
 def _topic_sources() -> list[tuple[QuerySet, str]]:
     """(rows that tie a place to a topic, the name of their topic column), per source."""
-    return [(Delegation.topics.through.objects.all(), "topic", "delegation__place")]
+    delegation_topics = Delegation.topics.through.objects.all()
+    return [(delegation_topics, "topic", "delegation__place"), *solutions.topic_sources()]
 
 
 def _topic_ids(place: Place, sources) -> set[int]:
@@ -55,27 +59,30 @@ def peer_places(place: Place) -> list[Peer]:
 
     networks = NetworkMembership.objects.annotate(key=Lower("network")).filter(key__in=keys)
     shared_topic = Q()
-    candidates = Q(pk__in=networks.filter(place__isnull=False).values("place"))
+    candidates = Q(pk__in=networks.filter(place__isnull=False).values("place")) if keys else Q()
     for rows, topic, owner in sources:
         matching = rows.filter(**{f"{topic}__in": topic_ids})
-        candidates |= Q(pk__in=matching.values(owner))
+        if topic_ids:
+            candidates |= Q(pk__in=matching.values(owner))
         shared_topic |= Exists(
             matching.filter(**{topic: OuterRef("pk"), owner: OuterRef(OuterRef("pk"))})
         )
-    from opportunities.models import Topic
-
+    # An empty IN () would empty the whole query, so a missing side is an empty array instead.
+    nothing = Value([], output_field=ArrayField(CharField()))
+    shared_networks = ArraySubquery(
+        networks.filter(place=OuterRef("pk")).order_by("network").values("network")
+    )
+    shared_topics = ArraySubquery(
+        Topic.objects.filter(shared_topic, pk__in=topic_ids).order_by("name").values("name")
+    )
     low, high = (round(place.population * factor) for factor in SIZE_RANGE)
     peers = (
         Place.objects.filter(candidates, kind=place.kind, population__range=(low, high))
         .exclude(pk=place.pk)
         .select_related("state")
         .annotate(
-            shared_networks=ArraySubquery(
-                networks.filter(place=OuterRef("pk")).order_by("network").values("network")
-            ),
-            shared_topics=ArraySubquery(
-                Topic.objects.filter(shared_topic, pk__in=topic_ids).order_by("name").values("name")
-            ),
+            shared_networks=shared_networks if keys else nothing,
+            shared_topics=shared_topics if topic_ids else nothing,
         )
         .annotate(
             shared=F("shared_networks__len") + F("shared_topics__len"),

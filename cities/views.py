@@ -12,6 +12,7 @@ from cities.forms import PlaceSearchForm
 from cities.models import (
     Delegation,
     EmbassyPartnership,
+    LocalSolution,
     NetworkMembership,
     Place,
     SisterCity,
@@ -77,6 +78,11 @@ def _ties(profile) -> dict:
     }
 
 
+def _published_solutions(**where):
+    solutions = LocalSolution.objects.published().filter(**where)
+    return solutions.select_related("place__state", "topic")[:PROFILE_LISTINGS]
+
+
 def _canonical_code(code: str):
     """Redirect /states/CO/ to /states/co/; None when the code is already canonical."""
     return None if code == code.lower() else code.lower()
@@ -102,6 +108,7 @@ def state_detail(request, code):
             "locator": maps.locator_map(state.fips_code),
             "listings": _open_listings(Listing.objects.open().for_state(state)),
             "ties": _ties(state),
+            "solutions": _published_solutions(place__state=state),
         },
     )
 
@@ -121,6 +128,7 @@ def place_detail(request, code, slug):
             "locator": maps.locator_map(place.state.fips_code, place.latitude, place.longitude),
             "listings": _open_listings(Listing.objects.open().for_place(place)),
             "ties": _ties(place),
+            "solutions": _published_solutions(place=place),
             "peers": peer_places(place),
             "title": _("%(place)s, %(state)s") % {"place": place.name, "state": place.state.name},
         },

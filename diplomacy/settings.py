@@ -177,6 +177,9 @@ PORTAL_POSTAL_ADDRESS = env(
 
 # Rate limits on public forms (django-ratelimit, counted in Redis); over the limit → 429 page.
 RATELIMIT_VIEW = "diplomacy.views.rate_limited"
+# Posts allowed per client address and per email address to the local solutions and priorities
+# forms (django-ratelimit syntax: count/period, e.g. 5/h).
+PUBLIC_FORM_RATE = env("PUBLIC_FORM_RATE", "5/h")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

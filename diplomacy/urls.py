@@ -17,6 +17,7 @@ urlpatterns += i18n_patterns(
     path("events/calendar.ics", opportunity_views.events_ics, name="events_ics"),
     path("subscribe/", views.upcoming, {"section": "subscribe"}, name="subscribe"),
     path("states/", include("cities.urls")),
+    path("solutions/", include("cities.solution_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
