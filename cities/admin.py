@@ -15,6 +15,8 @@ from cities.models import (
     LocalSolution,
     NetworkMembership,
     Place,
+    PriorityRanking,
+    PriorityResponse,
     SisterCity,
     SolutionStatus,
     State,
@@ -205,3 +207,34 @@ class LocalSolutionAdmin(SimpleHistoryAdmin):
                 "%(count)s solution is published.", "%(count)s solutions are published.", moved
             )
             self.message_user(request, done % {"count": moved}, messages.SUCCESS)
+
+
+class PriorityRankingInline(admin.TabularInline):
+    model = PriorityRanking
+    fields = ["rank", "topic"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(PriorityResponse)
+class PriorityResponseAdmin(SimpleHistoryAdmin):
+    """Read-only: answers belong to the local leaders who gave them."""
+
+    list_display = ["place", "respondent_name", "respondent_email", "confirmed_at", "is_current"]
+    list_filter = ["is_current", "place__state"]
+    search_fields = ["place__name", "respondent_name", "respondent_email"]
+    list_select_related = ["place__state"]
+    inlines = [PriorityRankingInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(confirmed_at__isnull=False)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

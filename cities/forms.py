@@ -146,3 +146,82 @@ class LocalSolutionForm(PlacePickerForm):
 
     def clean_contact_email(self) -> str:
         return self.cleaned_data["contact_email"].lower()
+
+
+RANK_LABELS = [
+    _("First priority"),
+    _("Second priority"),
+    _("Third priority"),
+    _("Fourth priority"),
+    _("Fifth priority"),
+]
+
+
+class PrioritiesForm(PlacePickerForm):
+    """Up to five topics in order of importance: one select per rank works without JavaScript."""
+
+    respondent_name = forms.CharField(
+        label=_("Your name"), max_length=120, error_messages={"required": _("Enter your name.")}
+    )
+    respondent_title = forms.CharField(
+        label=_("Your role"),
+        max_length=120,
+        required=False,
+        help_text=_("E.g. Mayor, or International affairs officer."),
+    )
+    respondent_email = forms.EmailField(
+        label=_("Your email address"),
+        help_text=_("We send a link to confirm your answer here; it is never published."),
+        error_messages={
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address like name@example.gov."),
+        },
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What would help your place most? At most 2,000 characters."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One query for the five lists: plain choices, turned back into topics in clean().
+        self.topics = {topic.slug: topic for topic in Topic.objects.order_by("name")}
+        choices = [("", _("- Select -")), *((t.slug, t.name) for t in self.topics.values())]
+        for rank, label in enumerate(RANK_LABELS, start=1):
+            self.fields[f"topic_{rank}"] = forms.ChoiceField(
+                label=label,
+                choices=choices,
+                required=rank == 1,
+                error_messages={
+                    "required": _("Choose at least your first priority."),
+                    "invalid_choice": _("Choose a topic from the list."),
+                },
+                widget=forms.Select(attrs={"class": "usa-select"}),
+            )
+        self.order_fields(["state", "place_name", *self.rank_fields(), "comment"])
+
+    def rank_fields(self) -> list[str]:
+        return [f"topic_{rank}" for rank in range(1, len(RANK_LABELS) + 1)]
+
+    def clean_respondent_email(self) -> str:
+        return self.cleaned_data["respondent_email"].lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = []
+        for name in self.rank_fields():
+            topic = self.topics.get(cleaned.get(name) or "")
+            if topic is None:
+                continue
+            if topic in chosen:
+                self.add_error(
+                    name, _("You chose %(topic)s twice; choose each topic once.") % {"topic": topic}
+                )
+            else:
+                chosen.append(topic)
+        # Ranks close up: choices left empty between others do not leave gaps.
+        cleaned["topics"] = chosen
+        return cleaned

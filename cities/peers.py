@@ -15,7 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Abs, Lower
 
-from cities import solutions
+from cities import priorities, solutions
 from cities.models import Delegation, NetworkMembership, Place
 from opportunities.models import Topic
 
@@ -33,7 +33,11 @@ class Peer:
 def _topic_sources() -> list[tuple[QuerySet, str]]:
     """(rows that tie a place to a topic, the name of their topic column), per source."""
     delegation_topics = Delegation.topics.through.objects.all()
-    return [(delegation_topics, "topic", "delegation__place"), *solutions.topic_sources()]
+    return [
+        (delegation_topics, "topic", "delegation__place"),
+        *solutions.topic_sources(),
+        *priorities.topic_sources(),
+    ]
 
 
 def _topic_ids(place: Place, sources) -> set[int]:

@@ -9,9 +9,6 @@ functions.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -19,11 +16,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import LocalSolution, Place, SolutionStatus
+from cities.tokens import make_token, read_token
 from diplomacy.mail import absolute_url, send_email
 
 TOKEN_SALT = "cities.solution"  # noqa: S105 - a signing namespace, not a secret
-# The link in the confirmation email confirms and then shows the status; it lasts a season.
-TOKEN_MAX_AGE = timedelta(days=90)
 
 # Where staff may move a solution from each status.
 MOVES = {
@@ -36,7 +32,7 @@ MOVES = {
 
 
 def token_for(solution: LocalSolution) -> str:
-    return signing.dumps(solution.pk, salt=TOKEN_SALT)
+    return make_token(TOKEN_SALT, solution.pk)
 
 
 def status_url(solution: LocalSolution) -> str:
@@ -45,10 +41,7 @@ def status_url(solution: LocalSolution) -> str:
 
 def solution_for_token(token: str) -> LocalSolution | None:
     """The solution a signed link points to; None when the link is damaged or too old."""
-    try:
-        pk = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        return None
+    pk = read_token(TOKEN_SALT, token)
     return LocalSolution.objects.select_related("place__state", "topic").filter(pk=pk).first()
 
 

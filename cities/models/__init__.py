@@ -1,14 +1,16 @@
 """Places in the United States, the world they engage with, and what they tell the Department.
 
 `places` holds the reference data (bureaus, countries, states, cities and counties), `ties` the
-international ties staff record on profiles, `solutions` what places send in.
+international ties staff record on profiles, `solutions` and `priorities` what places send in.
 """
 
 from cities.models.places import Bureau, Country, LeaderOffice, Place, PlaceQuerySet, State
+from cities.models.priorities import MAX_PRIORITIES, PriorityRanking, PriorityResponse
 from cities.models.solutions import LocalSolution, SolutionStatus
 from cities.models.ties import Delegation, EmbassyPartnership, NetworkMembership, SisterCity
 
 __all__ = [
+    "MAX_PRIORITIES",
     "Bureau",
     "Country",
     "Delegation",
@@ -18,6 +20,8 @@ __all__ = [
     "NetworkMembership",
     "Place",
     "PlaceQuerySet",
+    "PriorityRanking",
+    "PriorityResponse",
     "SisterCity",
     "SolutionStatus",
     "State",
