@@ -4,10 +4,10 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.db import IntegrityError
 
 from cities.models import Place, PriorityRanking, PriorityResponse, State
+from tests.cities.conftest import emailed_path
 from tests.factories import PlaceFactory, topic
 
 pytestmark = pytest.mark.django_db
@@ -16,14 +16,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def boulder(states):
     return PlaceFactory(name="Boulder", population=105_000)
-
-
-@pytest.fixture
-def curator(client):
-    user = User.objects.create_user("curator", password="a-long-test-password", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
-    client.force_login(user)
-    return user
 
 
 def form_data(**changes) -> dict:
@@ -41,11 +33,6 @@ def form_data(**changes) -> dict:
         "respondent_email": "mayor@boulder.example.gov",
     }
     return {**data, **changes}
-
-
-def confirm_link(message) -> str:
-    text = message.get_body(("plain",)).get_content()
-    return re.search(r"http://testserver(/\S+)", text).group(1)
 
 
 def answer(place, email, slugs, confirmed_at, current=True) -> PriorityResponse:
@@ -68,7 +55,7 @@ def test_answer_counts_once_confirmed_and_a_later_one_replaces_it(
     assert "1. Climate" in message.get_body(("plain",)).get_content()
     first = PriorityResponse.objects.get()
     assert not first.is_current and first.confirmed_at is None
-    first_link = confirm_link(message)
+    first_link = emailed_path(message)
     page = client.get(first_link).content.decode()
     assert "Confirm these priorities" in page
     client.post(first_link)
@@ -80,7 +67,7 @@ def test_answer_counts_once_confirmed_and_a_later_one_replaces_it(
     again["respondent_email"] = "MAYOR@boulder.example.gov"  # the same respondent
     client.post("/priorities/", again)
     [message] = mailbox.wait_for(1)
-    client.post(confirm_link(message))
+    client.post(emailed_path(message))
     current = PriorityResponse.objects.get(is_current=True)
     assert [(r.rank, r.topic.slug) for r in current.rankings.all()] == [(1, "energy"), (2, "waste")]
     first.refresh_from_db()
@@ -92,7 +79,7 @@ def test_answer_counts_once_confirmed_and_a_later_one_replaces_it(
 def test_confirming_twice_changes_nothing(client, boulder, mailbox, settings):
     settings.SITE_URL = "http://testserver"
     client.post("/priorities/", form_data())
-    link = confirm_link(mailbox.wait_for(1)[0])
+    link = emailed_path(mailbox.wait_for(1)[0])
     client.post(link)
     confirmed_at = PriorityResponse.objects.get().confirmed_at
     client.post(link)
@@ -200,14 +187,6 @@ def test_dashboard_csv_has_one_row_per_month_state_size_and_topic(
         "first_choices": "1",
         "score": "5",
     } in rows
-
-
-def test_dashboard_is_for_staff_with_permission(client, hand_made_answers):
-    response = client.get("/staff/priorities/")
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    user = User.objects.create_user("clerk", password="a-long-test-password", is_staff=True)
-    client.force_login(user)
-    assert client.get("/staff/priorities/").status_code == 403
 
 
 def test_dashboard_query_count_is_constant(

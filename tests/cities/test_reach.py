@@ -7,7 +7,7 @@ from datetime import UTC
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from cities import reach
 from cities.models import (
@@ -25,14 +25,6 @@ from tests.conftest import ensure_curation_data
 from tests.factories import ListingFactory, PlaceFactory, topic
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def curator(client):
-    user = User.objects.create_user("curator", password="a-long-test-password", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
-    client.force_login(user)
-    return user
 
 
 def solution(place, status=SolutionStatus.PUBLISHED, slug="climate"):
@@ -124,12 +116,14 @@ def example_digest_totals():
 
 
 def test_dashboards_are_for_staff_with_permission(client, hand_made):
-    for url in ["/staff/reach/", "/staff/reach/gaps/"]:
+    urls = ["/staff/reach/", "/staff/reach/gaps/", "/staff/priorities/"]
+    for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
     clerk = User.objects.create_user("clerk", password="a-long-test-password", is_staff=True)
     client.force_login(clerk)
-    assert client.get("/staff/reach/").status_code == 403
+    for url in urls:
+        assert client.get(url).status_code == 403
 
 
 def test_dashboard_query_count_is_constant(

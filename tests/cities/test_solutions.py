@@ -1,10 +1,10 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from cities import solutions
 from cities.models import LocalSolution, Place, SolutionStatus, State
+from tests.cities.conftest import emailed_path
 from tests.factories import PlaceFactory, topic
 
 pytestmark = pytest.mark.django_db
@@ -13,14 +13,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def boulder(states):
     return PlaceFactory(name="Boulder", population=105_000)
-
-
-@pytest.fixture
-def curator(client):
-    user = User.objects.create_user("curator", password="a-long-test-password", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
-    client.force_login(user)
-    return user
 
 
 def form_data(**changes) -> dict:
@@ -35,11 +27,6 @@ def form_data(**changes) -> dict:
         "contact_email": "Ana@Example.gov",
     }
     return {**data, **changes}
-
-
-def link_in(message) -> str:
-    text = message.get_body(("plain",)).get_content()
-    return re.search(r"http://testserver(/\S+)", text).group(1)
 
 
 def make_solution(place, status=SolutionStatus.PUBLISHED, **fields) -> LocalSolution:
@@ -68,7 +55,7 @@ def test_submission_waits_for_the_emailed_confirmation(client, boulder, mailbox,
 
     [message] = mailbox.wait_for(1)
     assert message["To"] == "ana@example.gov"
-    link = link_in(message)
+    link = emailed_path(message)
     page = client.get(link).content.decode()
     assert "Waiting for email confirmation" in page and "Confirm my submission" in page
 
@@ -141,7 +128,7 @@ def test_declining_needs_a_reason_which_is_emailed(
     assert response.status_code == 302
     [message] = mailbox.wait_for(1)
     assert reason in message.get_body(("plain",)).get_content()
-    status_page = client.get(link_in(message)).content.decode()
+    status_page = client.get(emailed_path(message)).content.decode()
     assert "Declined" in status_page and reason in status_page
     client.logout()
     assert client.get(solution.get_absolute_url()).status_code == 404

@@ -1,7 +1,7 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.db import IntegrityError
 
 from cities.models import (
@@ -18,14 +18,6 @@ from tests.factories import PlaceFactory, topic
 pytestmark = pytest.mark.django_db
 
 INLINES = ["sistercity_set", "networkmembership_set", "delegation_set", "embassypartnership_set"]
-
-
-@pytest.fixture
-def curator(client):
-    user = User.objects.create_user("curator", password="a-long-test-password", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
-    client.force_login(user)
-    return user
 
 
 def inline_data(**rows) -> dict:
