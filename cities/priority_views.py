@@ -15,7 +15,7 @@ from cities.solution_views import rate_limited_form
 from cities.staff import dashboard_view
 
 
-@rate_limited_form
+@rate_limited_form("respondent_email")
 def priorities_form(request):
     form = PrioritiesForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -21,11 +21,19 @@ def public_form_rate(group, request) -> str:
     return settings.PUBLIC_FORM_RATE
 
 
-def rate_limited_form(view):
+def rate_limited_form(email_field: str):
     """At most PUBLIC_FORM_RATE posts per client address and per email address given."""
-    view = ratelimit(key="post:contact_email", rate=public_form_rate, method="POST")(view)
-    view = ratelimit(key="post:respondent_email", rate=public_form_rate, method="POST")(view)
-    return ratelimit(key="ip", rate=public_form_rate, method="POST")(view)
+
+    def email_key(group, request) -> str:
+        # Posts without an address count against the client's address instead.
+        email = request.POST.get(email_field, "").strip().lower()
+        return f"email:{email}" if email else f"ip:{request.META.get('REMOTE_ADDR', '')}"
+
+    def decorate(view):
+        view = ratelimit(key=email_key, rate=public_form_rate, method="POST")(view)
+        return ratelimit(key="ip", rate=public_form_rate, method="POST")(view)
+
+    return decorate
 
 
 def solution_list(request):
@@ -60,7 +68,7 @@ def solution_detail(request, pk):
     return render(request, "cities/solutions/detail.html", {"solution": solution})
 
 
-@rate_limited_form
+@rate_limited_form("contact_email")
 def solution_submit(request):
     form = LocalSolutionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -185,6 +185,21 @@ def test_submissions_are_rate_limited(client, boulder, settings, mailbox):
     assert LocalSolution.objects.count() == 2
 
 
+def test_the_limit_counts_each_email_address_and_each_client_apart(
+    client, boulder, settings, mailbox
+):
+    settings.PUBLIC_FORM_RATE = "1/h"
+    submit = client.post
+    assert submit("/solutions/submit/", form_data(), REMOTE_ADDR="192.0.2.1").status_code == 302
+    # The same address from another client is over its limit...
+    same_email = submit("/solutions/submit/", form_data(), REMOTE_ADDR="192.0.2.2")
+    assert same_email.status_code == 429
+    # ...while someone else, from a third client, is not held up by either.
+    other = form_data(contact_email="bo@example.gov")
+    assert submit("/solutions/submit/", other, REMOTE_ADDR="192.0.2.3").status_code == 302
+    assert LocalSolution.objects.count() == 2
+
+
 def test_a_damaged_or_forged_link_is_refused(client, boulder):
     solution = make_solution(boulder, SolutionStatus.UNCONFIRMED)
     token = solutions.token_for(solution)
