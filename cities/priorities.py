@@ -103,16 +103,14 @@ def band_label(key: str) -> str:
 @dataclass
 class Tally:
     label: str
-    mentions: int = 0
-    first_choices: int = 0
-    score: int = 0  # five points for a first choice, one for a fifth
+    mentions: int
+    first_choices: int
+    score: int  # five points for a first choice, one for a fifth
 
 
-def mentions(current_only: bool = True):
-    """One row per month, state, size band and topic: how often the topic was named."""
-    rankings = PriorityRanking.objects.filter(response__confirmed_at__isnull=False)
-    if current_only:
-        rankings = rankings.filter(response__is_current=True)
+def mentions():
+    """For the CSV: one row per month, state, size band and topic of the current answers."""
+    rankings = PriorityRanking.objects.filter(response__is_current=True)
     return (
         rankings.annotate(month=TruncMonth("response__confirmed_at"), band=_size_band())
         .values("month", "response__place__state__name", "band", "topic__name")
@@ -125,33 +123,43 @@ def mentions(current_only: bool = True):
     )
 
 
+def _counts(rankings, *keys) -> dict:
+    """Mentions per combination of the keys and topic, largest first within each combination."""
+    rows = rankings.values(*keys, "topic__name").annotate(n=Count("id")).order_by()
+    grouped: dict = defaultdict(list)
+    for row in rows:
+        grouped[tuple(row[k] for k in keys)].append((row["topic__name"], row["n"]))
+    return {
+        key[0]: sorted(counts, key=lambda item: (-item[1], item[0]))
+        for key, counts in grouped.items()
+    }
+
+
 def dashboard() -> dict:
     """What local leaders ask for: by topic, by state, by place size (current answers) and by
-    month of confirmation (every confirmed answer, replaced ones included). Two queries."""
-    by_topic: dict[str, Tally] = {}
-    by_state: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    by_band: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in mentions(current_only=True):
-        topic = row["topic__name"]
-        tally = by_topic.setdefault(topic, Tally(topic))
-        tally.mentions += row["mentions"]
-        tally.first_choices += row["first_choices"]
-        tally.score += row["score"]
-        by_state[row["response__place__state__name"]][topic] += row["mentions"]
-        by_band[row["band"]][topic] += row["mentions"]
-    by_month: dict = defaultdict(lambda: defaultdict(int))
-    for row in mentions(current_only=False):
-        by_month[row["month"]][row["topic__name"]] += row["mentions"]
-
-    def ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
+    month of confirmation (every confirmed answer, replaced ones included). Four small
+    aggregate queries, whatever the number of answers."""
+    current = PriorityRanking.objects.filter(response__is_current=True)
+    topics = [
+        Tally(row["topic__name"], row["mentions"], row["first_choices"], row["score"])
+        for row in current.values("topic__name")
+        .annotate(
+            mentions=Count("id"),
+            first_choices=Count("id", filter=Q(rank=1)),
+            score=Sum(Value(MAX_PRIORITIES + 1) - F("rank"), output_field=IntegerField()),
+        )
+        .order_by()
+    ]
+    by_state = _counts(current, "response__place__state__name")
+    by_band = _counts(current.annotate(band=_size_band()), "band")
+    confirmed = PriorityRanking.objects.filter(response__confirmed_at__isnull=False)
+    by_month = _counts(confirmed.annotate(month=TruncMonth("response__confirmed_at")), "month")
     band_order = [key for key, _label, _low in SIZE_BANDS] + [UNKNOWN_BAND[0]]
     return {
-        "topics": sorted(by_topic.values(), key=lambda t: (-t.score, -t.mentions, t.label)),
-        "states": [(state, ranked(counts)) for state, counts in sorted(by_state.items())],
-        "bands": [(band_label(key), ranked(by_band[key])) for key in band_order if key in by_band],
-        "months": [(month, ranked(counts)) for month, counts in sorted(by_month.items())],
+        "topics": sorted(topics, key=lambda t: (-t.score, -t.mentions, t.label)),
+        "states": sorted(by_state.items()),
+        "bands": [(band_label(key), by_band[key]) for key in band_order if key in by_band],
+        "months": sorted(by_month.items()),
     }
 
 

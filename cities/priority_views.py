@@ -59,7 +59,7 @@ def priorities_dashboard(request):
         response["Content-Disposition"] = 'attachment; filename="priorities.csv"'
         writer = csv.writer(response)
         writer.writerow(CSV_COLUMNS)
-        for row in priorities.mentions(current_only=True):
+        for row in priorities.mentions():
             writer.writerow(
                 [
                     f"{row['month']:%Y-%m}",
