@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Abs, Lower
 
 from cities import priorities, solutions
@@ -46,6 +46,10 @@ def _topic_ids(place: Place, sources) -> set[int]:
         ids = rows.filter(**{owner: place}).values_list(topic, flat=True)
         union = ids if union is None else union.union(ids)
     return set(union) if union is not None else set()
+
+
+def _cardinality(name: str) -> Func:
+    return Func(F(name), function="cardinality", output_field=IntegerField())
 
 
 def peer_places(place: Place) -> list[Peer]:
@@ -89,7 +93,8 @@ def peer_places(place: Place) -> list[Peer]:
             shared_topics=shared_topics if topic_ids else nothing,
         )
         .annotate(
-            shared=F("shared_networks__len") + F("shared_topics__len"),
+            # cardinality() reads each array once (the __len lookup would build it twice).
+            shared=_cardinality("shared_networks") + _cardinality("shared_topics"),
             distance=Abs(F("population") - place.population),
         )
         .filter(shared__gt=0)
