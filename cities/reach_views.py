@@ -33,11 +33,12 @@ def _describe(label):
 
 
 def _staff_metrics() -> dict:
+    """?metric= on the reach map: the switch's label for each figure of figures_by_state()."""
     return {
-        "reached": (_("Reached"), reach.reached),
-        "ties": (_("With international ties"), reach.has_tie),
-        "solutions": (_("With published solutions"), reach.has_published_solution),
-        "priorities": (_("With current priorities"), reach.has_priorities),
+        "reached": _("Reached"),
+        "ties": _("With international ties"),
+        "solutions": _("With published solutions"),
+        "priorities": _("With current priorities"),
     }
 
 
@@ -46,14 +47,13 @@ def reach_dashboard(request):
     metrics = _staff_metrics()
     metric, switch, problem = metric_switch(request, metrics, "reached")
     states = list(State.objects.order_by("name"))
-    by_metric = {
-        key: reach.places_by_state(condition()) for key, (_l, condition) in metrics.items()
-    }
+    by_state = reach.figures_by_state()
     map_url = reverse("cities:map")
     for state in states:
         state.url = f"{map_url}{state.slug}/"
-        state.figures = [by_metric[key].get(state.pk, 0) for key in metrics]
-    label = metrics[metric][0]
+        figures = by_state.get(state.pk, {})
+        state.figures = [figures.get(key, 0) for key in metrics]
+    label = metrics[metric]
     priority_topics = (
         PriorityRanking.objects.filter(response__is_current=True)
         .order_by()
@@ -62,10 +62,10 @@ def reach_dashboard(request):
         .order_by("-n", "topic__name")
     )
     context = {
-        "totals": reach.totals(),
+        "totals": reach.totals(by_state),
         "in_triage": reach.solutions_in_triage(),
         "states": states,
-        "metric_labels": [spec[0] for spec in metrics.values()],
+        "metric_labels": list(metrics.values()),
         "map_heading": _("Map: places %(what)s") % {"what": label.lower()},
         "switch": switch,
         "problem": problem,
@@ -74,7 +74,11 @@ def reach_dashboard(request):
         "most_viewed": reach.most_viewed_listings(),
         "digest_totals": reach.digest_delivery_totals(),
         "gaps": reach.gaps()[:GAPS_ON_DASHBOARD],
-        **maps.choropleth(states, by_metric[metric], _describe(label.lower())),
+        **maps.choropleth(
+            states,
+            {pk: figures[metric] for pk, figures in by_state.items()},
+            _describe(label.lower()),
+        ),
     }
     return render(request, "cities/reach/dashboard.html", context, status=400 if problem else 200)
 

@@ -86,26 +86,27 @@ def _public_metrics() -> dict:
     }
 
 
-def metric_switch(request, metrics: dict, default: str) -> tuple[str, list[dict], str]:
+def metric_switch(request, labels: dict[str, str], default: str) -> tuple[str, list[dict], str]:
     """The chosen ?metric=, links to every metric, and a problem to report (or "")."""
     chosen = request.GET.get("metric", default)
     problem = ""
-    if chosen not in metrics:
+    if chosen not in labels:
         problem = _("There is no map of “%(metric)s”; here is the map of %(default)s.") % {
             "metric": chosen[:40],
-            "default": metrics[default][0].lower(),
+            "default": labels[default].lower(),
         }
         chosen = default
     links = [
-        {"key": key, "label": spec[0], "current": key == chosen, "query": f"?metric={key}"}
-        for key, spec in metrics.items()
+        {"key": key, "label": label, "current": key == chosen, "query": f"?metric={key}"}
+        for key, label in labels.items()
     ]
     return chosen, links, problem
 
 
 def state_map(request):
     metrics = _public_metrics()
-    metric, switch, problem = metric_switch(request, metrics, "places")
+    labels = {key: spec[0] for key, spec in metrics.items()}
+    metric, switch, problem = metric_switch(request, labels, "places")
     _label, heading, describe, figures = metrics[metric]
     states = list(State.objects.with_place_counts())
     values = figures() if figures else {s.pk: s.place_count for s in states}
