@@ -3,6 +3,8 @@ import re
 import pytest
 from django.contrib.auth.models import Group, User
 
+from tests.factories import PlaceFactory
+
 
 @pytest.fixture
 def curator(client):
@@ -11,6 +13,12 @@ def curator(client):
     user.groups.add(Group.objects.get(name="Curator"))
     client.force_login(user)
     return user
+
+
+@pytest.fixture
+def boulder(states):
+    """A Colorado city of 105,000 people."""
+    return PlaceFactory(name="Boulder", population=105_000)
 
 
 def emailed_path(message) -> str:

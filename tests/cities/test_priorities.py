@@ -13,11 +13,6 @@ from tests.factories import PlaceFactory, topic
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def boulder(states):
-    return PlaceFactory(name="Boulder", population=105_000)
-
-
 def form_data(**changes) -> dict:
     data = {
         "state": "CO",
