@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, on a separate `<database>_bench` database.
 
-Usage: python -m bench [places] [listings] [open_data]. BENCH_ROUNDS (requests per page,
-default 60) and BENCH_LISTINGS (default 100000) size the run.
+Usage: python -m bench [places] [listings] [open_data] [channel]. BENCH_ROUNDS (requests per
+page, default 60), BENCH_LISTINGS (default 100000), BENCH_SOLUTIONS and BENCH_PRIORITIES size
+the run.
 """
 
 import os
@@ -16,7 +17,7 @@ from django.core.management import call_command  # noqa: E402
 
 from bench import harness  # noqa: E402
 
-BENCHMARKS = ("places", "listings", "open_data")
+BENCHMARKS = ("places", "listings", "open_data", "channel")
 
 
 def main(names: list[str]) -> None:

@@ -69,9 +69,11 @@ def measure(client: Client, url: str, cold: bool = False) -> tuple[float, float,
     return statistics.median(timings), timings[max(int(len(timings) * 0.99) - 1, 0)], queries
 
 
-def run_pages(pages: dict[str, str], urlconf: str = "bench.urls") -> dict[str, tuple]:
+def run_pages(
+    pages: dict[str, str], urlconf: str = "bench.urls", client: Client | None = None
+) -> dict[str, tuple]:
     with override_settings(ROOT_URLCONF=urlconf, ALLOWED_HOSTS=["testserver"]):
-        client = Client()
+        client = client or Client()
         return {name: measure(client, url, cold=name.endswith(COLD)) for name, url in pages.items()}
 
 

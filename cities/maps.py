@@ -173,3 +173,32 @@ def legend_for(values: list[int]) -> Legend:
         for i, low in enumerate(bounds)
     ]
     return Legend(bins)
+
+
+def choropleth(states, values: dict[int, int], describe) -> dict:
+    """The national map's shapes and boxes, each filled by its state's value, with a legend.
+
+    `describe(state, value)` gives each state's accessible name. DC and the territories,
+    which the Albers projection leaves out (or makes too small to click), get labelled boxes.
+    """
+    legend = legend_for([values.get(state.pk, 0) for state in states])
+    paths = national_paths()
+    shapes, insets = [], []
+    for state in states:
+        value = values.get(state.pk, 0)
+        label = describe(state, value)
+        entry = {"state": state, "label": label, "bin": legend.bin_for(value)}
+        if state.fips_code in paths:
+            shapes.append({**entry, "path": paths[state.fips_code]})
+        if state.fips_code not in paths or state.kind == "district":
+            # The box shows the postal code, so its accessible name includes it too.
+            label = f"{state.usps_code} ({label})"
+            insets.append({**entry, "label": label, "x": 40 + 80 * len(insets)})
+    return {
+        "shapes": shapes,
+        "insets": insets,
+        "legend": legend,
+        "width": NATIONAL_WIDTH,
+        "height": NATIONAL_HEIGHT + 80,
+        "inset_y": NATIONAL_HEIGHT + 10,
+    }

@@ -7,49 +7,123 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cities import maps
+from cities import maps, reach
 from cities.forms import PlaceSearchForm
-from cities.models import Place, State
+from cities.models import (
+    Delegation,
+    EmbassyPartnership,
+    LocalSolution,
+    NetworkMembership,
+    Place,
+    SisterCity,
+    State,
+)
+from cities.peers import peer_places
 from opportunities.models import Listing
 
 PLACES_PER_PAGE = 25
 
 
+def _describe_places(state, count):
+    return ngettext(
+        "%(state)s: %(count)s place with a profile",
+        "%(state)s: %(count)s places with a profile",
+        count,
+    ) % {"state": state.name, "count": f"{count:,}"}
+
+
+def _describe_opportunities(state, count):
+    return ngettext(
+        "%(state)s: %(count)s open opportunity",
+        "%(state)s: %(count)s open opportunities",
+        count,
+    ) % {"state": state.name, "count": f"{count:,}"}
+
+
+def _describe_ties(state, count):
+    return ngettext(
+        "%(state)s: %(count)s place with international ties",
+        "%(state)s: %(count)s places with international ties",
+        count,
+    ) % {"state": state.name, "count": f"{count:,}"}
+
+
+def _describe_solutions(state, count):
+    return ngettext(
+        "%(state)s: %(count)s place with published local solutions",
+        "%(state)s: %(count)s places with published local solutions",
+        count,
+    ) % {"state": state.name, "count": f"{count:,}"}
+
+
+def _public_metrics() -> dict:
+    """?metric= on the state map: (switch label, heading, how a state's figure reads, figures)."""
+    return {
+        "places": (
+            _("Places with a profile"),
+            _("Map: places with a profile"),
+            _describe_places,
+            None,  # from the states query itself
+        ),
+        "opportunities": (
+            _("Open opportunities"),
+            _("Map: open opportunities"),
+            _describe_opportunities,
+            reach.open_listings_by_state,
+        ),
+        "ties": (
+            _("Places with international ties"),
+            _("Map: places with international ties"),
+            _describe_ties,
+            lambda: reach.places_by_state(reach.has_tie()),
+        ),
+        "solutions": (
+            _("Local solutions"),
+            _("Map: places with published local solutions"),
+            _describe_solutions,
+            lambda: reach.places_by_state(reach.has_published_solution()),
+        ),
+    }
+
+
+def metric_switch(request, labels: dict[str, str], default: str) -> tuple[str, list[dict], str]:
+    """The chosen ?metric=, links to every metric, and a problem to report (or "")."""
+    chosen = request.GET.get("metric", default)
+    problem = ""
+    if chosen not in labels:
+        problem = _("There is no map of “%(metric)s”; here is the map of %(default)s.") % {
+            "metric": chosen[:40],
+            "default": labels[default].lower(),
+        }
+        chosen = default
+    links = [
+        {"key": key, "label": label, "current": key == chosen, "query": f"?metric={key}"}
+        for key, label in labels.items()
+    ]
+    return chosen, links, problem
+
+
 def state_map(request):
+    metrics = _public_metrics()
+    labels = {key: spec[0] for key, spec in metrics.items()}
+    metric, switch, problem = metric_switch(request, labels, "places")
+    _label, heading, describe, figures = metrics[metric]
     states = list(State.objects.with_place_counts())
+    values = figures() if figures else {s.pk: s.place_count for s in states}
     map_url = reverse("cities:map")
     for state in states:
         state.url = f"{map_url}{state.slug}/"  # one reverse() for all 56 links
-    legend = maps.legend_for([s.place_count for s in states])
-    paths = maps.national_paths()
-    shapes, insets = [], []
-    for state in states:
-        label = ngettext(
-            "%(state)s: %(count)s place with a profile",
-            "%(state)s: %(count)s places with a profile",
-            state.place_count,
-        ) % {"state": state.name, "count": f"{state.place_count:,}"}
-        entry = {"state": state, "label": label, "bin": legend.bin_for(state.place_count)}
-        if state.fips_code in paths:
-            shapes.append({**entry, "path": paths[state.fips_code]})
-        # DC is too small to click on the map; it gets a box beside the territories.
-        if state.fips_code not in paths or state.kind == State.Kind.DISTRICT:
-            # The box shows the postal code, so its accessible name includes it too.
-            label = f"{state.usps_code} ({label})"
-            insets.append({**entry, "label": label, "x": 40 + 80 * len(insets)})
-    return render(
-        request,
-        "cities/state_map.html",
-        {
-            "states": states,
-            "shapes": shapes,
-            "insets": insets,
-            "legend": legend,
-            "width": maps.NATIONAL_WIDTH,
-            "height": maps.NATIONAL_HEIGHT + 80,
-            "inset_y": maps.NATIONAL_HEIGHT + 10,
-        },
-    )
+        state.metric_value = values.get(state.pk, 0)
+    context = {
+        "states": states,
+        "metric": metric,
+        "metric_label": metrics[metric][0],
+        "map_heading": heading,
+        "switch": switch,
+        "problem": problem,
+        **maps.choropleth(states, values, describe),
+    }
+    return render(request, "cities/state_map.html", context, status=400 if problem else 200)
 
 
 PROFILE_LISTINGS = 10
@@ -57,6 +131,21 @@ PROFILE_LISTINGS = 10
 
 def _open_listings(listings):
     return listings.order_by(F("deadline").asc(nulls_last=True), "-published_at")[:PROFILE_LISTINGS]
+
+
+def _ties(profile) -> dict:
+    """The international ties on a state's or a place's profile (five queries)."""
+    return {
+        "sister_cities": SisterCity.objects.of(profile).select_related("country"),
+        "networks": NetworkMembership.objects.of(profile),
+        "delegations": Delegation.objects.of(profile).prefetch_related("countries"),
+        "embassies": EmbassyPartnership.objects.of(profile).select_related("country"),
+    }
+
+
+def _published_solutions(**where):
+    solutions = LocalSolution.objects.published().filter(**where)
+    return solutions.select_related("place__state", "topic")[:PROFILE_LISTINGS]
 
 
 def _canonical_code(code: str):
@@ -83,6 +172,8 @@ def state_detail(request, code):
             "page": places.get_page(request.GET.get("page")),
             "locator": maps.locator_map(state.fips_code),
             "listings": _open_listings(Listing.objects.open().for_state(state)),
+            "ties": _ties(state),
+            "solutions": _published_solutions(place__state=state),
         },
     )
 
@@ -101,6 +192,9 @@ def place_detail(request, code, slug):
             "state": place.state,
             "locator": maps.locator_map(place.state.fips_code, place.latitude, place.longitude),
             "listings": _open_listings(Listing.objects.open().for_place(place)),
+            "ties": _ties(place),
+            "solutions": _published_solutions(place=place),
+            "peers": peer_places(place),
             "title": _("%(place)s, %(state)s") % {"place": place.name, "state": place.state.name},
         },
     )

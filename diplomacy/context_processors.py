@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 NAVIGATION = [
     ("opportunities:search", _("Find opportunities")),
     ("programs", _("For students")),
+    ("solutions:list", _("Local solutions")),
     ("cities:map", _("States")),
     ("subscribe", _("Subscribe")),
     ("about", _("About")),

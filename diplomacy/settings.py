@@ -163,6 +163,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opportunities.tasks.archive_expired_listings",
         "schedule": 15 * 60.0,
     },
+    "flush-listing-views": {
+        "task": "cities.tasks.flush_listing_views",
+        "schedule": 60.0,
+    },
 }
 
 # Email: any SMTP relay. Development and tests use a local SMTP sink on loopback.
@@ -205,6 +209,12 @@ STAFF_TWO_FACTOR = env_bool("DJANGO_STAFF_TWO_FACTOR", not DEBUG)
 OTP_TOTP_ISSUER = "Subnational Diplomacy Portal"
 # How many proxies (load balancers) stand in front of the web hosts and add X-Forwarded-For.
 TRUSTED_PROXIES = int(env("DJANGO_TRUSTED_PROXIES", "0"))
+# Posts allowed per client address and per email address to the local solutions and priorities
+# forms (django-ratelimit syntax: count/period, e.g. 5/h).
+PUBLIC_FORM_RATE = env("PUBLIC_FORM_RATE", "5/h")
+# Dotted path of a function giving the reach dashboard its digest delivery totals, set by the
+# email digests; empty until they exist (see cities/reach.py).
+REACH_DIGEST_TOTALS = ""
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -23,6 +23,9 @@ urlpatterns += i18n_patterns(
     path("subscribe/", views.upcoming, {"section": "subscribe"}, name="subscribe"),
     path("states/", include("cities.urls")),
     path("admin/two-factor/", two_factor.verify, name="two_factor"),
+    path("solutions/", include("cities.solution_urls")),
+    path("priorities/", include("cities.priority_urls")),
+    path("staff/", include("cities.staff_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -40,6 +40,10 @@ def ensure_curation_data() -> None:
 
     migration = importlib.import_module("opportunities.migrations.0002_groups_and_topics")
     migration.create_groups(apps, None)
+    importlib.import_module("cities.migrations.0002_ties").grant_permissions(apps, None)
+    importlib.import_module("cities.migrations.0003_solutions_priorities_reach").grant_permissions(
+        apps, None
+    )
 
 
 @pytest.fixture(autouse=True)

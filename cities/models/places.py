@@ -159,6 +159,12 @@ class Place(LeaderOffice):
     time_zone = models.CharField(_("time zone"), max_length=60, blank=True)
     geonames_id = models.PositiveIntegerField(_("GeoNames ID"), null=True, blank=True, unique=True)
     fips_code = models.CharField(_("FIPS code"), max_length=5, null=True, blank=True, unique=True)
+    # Set by staff (no census indicator ships in a package we can use); see README, "Reach".
+    is_underserved = models.BooleanField(
+        _("underserved"),
+        default=False,
+        help_text=_("Staff mark places the Department should reach out to first."),
+    )
 
     objects = PlaceQuerySet.as_manager()
 

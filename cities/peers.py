@@ -1,0 +1,103 @@
+"""Peer places: US places of similar size that work on the same topics or in the same networks.
+
+A city looking for someone to learn from sees, on its profile, up to six places of the same kind
+with half to twice its population that share a city network (by name, any capitalization) or a
+topic (from delegations, published local solutions and current priorities), with the reason.
+Three queries whatever the number of places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import CharField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Abs, Lower
+
+from cities import priorities, solutions
+from cities.models import Delegation, NetworkMembership, Place
+from opportunities.models import Topic
+
+PEER_COUNT = 6
+SIZE_RANGE = (0.5, 2.0)
+
+
+@dataclass(frozen=True)
+class Peer:
+    place: Place
+    networks: list[str]
+    topics: list[str]
+
+
+def _topic_sources() -> list[tuple[QuerySet, str]]:
+    """(rows that tie a place to a topic, the name of their topic column), per source."""
+    delegation_topics = Delegation.topics.through.objects.all()
+    return [
+        (delegation_topics, "topic", "delegation__place"),
+        *solutions.topic_sources(),
+        *priorities.topic_sources(),
+    ]
+
+
+def _topic_ids(place: Place, sources) -> set[int]:
+    union = None
+    for rows, topic, owner in sources:
+        ids = rows.filter(**{owner: place}).values_list(topic, flat=True)
+        union = ids if union is None else union.union(ids)
+    return set(union) if union is not None else set()
+
+
+def _cardinality(name: str) -> Func:
+    return Func(F(name), function="cardinality", output_field=IntegerField())
+
+
+def peer_places(place: Place) -> list[Peer]:
+    if not place.population:
+        return []
+    keys = list(
+        NetworkMembership.objects.filter(place=place)
+        .annotate(key=Lower("network"))
+        .values_list("key", flat=True)
+    )
+    sources = _topic_sources()
+    topic_ids = _topic_ids(place, sources)
+    if not keys and not topic_ids:
+        return []
+
+    networks = NetworkMembership.objects.annotate(key=Lower("network")).filter(key__in=keys)
+    shared_topic = Q()
+    candidates = Q(pk__in=networks.filter(place__isnull=False).values("place")) if keys else Q()
+    for rows, topic, owner in sources:
+        matching = rows.filter(**{f"{topic}__in": topic_ids})
+        if topic_ids:
+            candidates |= Q(pk__in=matching.values(owner))
+        shared_topic |= Exists(
+            matching.filter(**{topic: OuterRef("pk"), owner: OuterRef(OuterRef("pk"))})
+        )
+    # An empty IN () would empty the whole query, so a missing side is an empty array instead.
+    nothing = Value([], output_field=ArrayField(CharField()))
+    shared_networks = ArraySubquery(
+        networks.filter(place=OuterRef("pk")).order_by("network").values("network")
+    )
+    shared_topics = ArraySubquery(
+        Topic.objects.filter(shared_topic, pk__in=topic_ids).order_by("name").values("name")
+    )
+    low, high = (round(place.population * factor) for factor in SIZE_RANGE)
+    peers = (
+        Place.objects.filter(candidates, kind=place.kind, population__range=(low, high))
+        .exclude(pk=place.pk)
+        .select_related("state")
+        .annotate(
+            shared_networks=shared_networks if keys else nothing,
+            shared_topics=shared_topics if topic_ids else nothing,
+        )
+        .annotate(
+            # cardinality() reads each array once (the __len lookup would build it twice).
+            shared=_cardinality("shared_networks") + _cardinality("shared_topics"),
+            distance=Abs(F("population") - place.population),
+        )
+        .filter(shared__gt=0)
+        .order_by("-shared", "distance", "name")[:PEER_COUNT]
+    )
+    return [Peer(p, p.shared_networks, p.shared_topics) for p in peers]

@@ -1,0 +1,168 @@
+"""Priorities: local leaders rank up to five topics for their place; staff see what is asked.
+
+An answer counts once the respondent confirms it through the signed link we email. Each
+respondent has one current set per place (a partial UniqueConstraint): confirming a new answer
+marks the earlier one replaced in the same transaction, and both stay for the record.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from cities.models import MAX_PRIORITIES, Place, PriorityRanking, PriorityResponse
+from cities.tokens import make_token, read_token
+from diplomacy.mail import absolute_url, send_email
+
+TOKEN_SALT = "cities.priorities"  # noqa: S105 - a signing namespace, not a secret
+
+# Population bands for the dashboard, smallest first (label, lowest population).
+SIZE_BANDS = [
+    ("under-10k", _("Under 10,000"), 0),
+    ("10k-50k", _("10,000 to 49,999"), 10_000),
+    ("50k-250k", _("50,000 to 249,999"), 50_000),
+    ("250k-plus", _("250,000 and more"), 250_000),
+]
+UNKNOWN_BAND = ("unknown", _("Population unknown"))
+
+
+def token_for(response: PriorityResponse) -> str:
+    return make_token(TOKEN_SALT, response.pk)
+
+
+def response_for_token(token: str) -> PriorityResponse | None:
+    pk = read_token(TOKEN_SALT, token)
+    return (
+        PriorityResponse.objects.select_related("place__state")
+        .prefetch_related("rankings__topic")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def submit_priorities(*, place: Place, topics: list, **fields) -> PriorityResponse:
+    """Save an answer (not counted until confirmed) and email the confirmation link."""
+    with transaction.atomic():
+        response = PriorityResponse.objects.create(
+            place=place, language=translation.get_language() or "en", **fields
+        )
+        PriorityRanking.objects.bulk_create(
+            PriorityRanking(response=response, topic=topic, rank=rank)
+            for rank, topic in enumerate(topics, start=1)
+        )
+    link = absolute_url(reverse("priorities:confirm", args=[token_for(response)]))
+    with translation.override(response.language):
+        subject = str(_("Confirm your place's priorities"))
+    send_email(
+        "priorities_confirm",
+        {"response": response, "topics": topics, "confirm_url": link},
+        [response.respondent_email],
+        subject=subject,
+        language=response.language,
+    )
+    return response
+
+
+def confirm_priorities(response: PriorityResponse) -> bool:
+    """Make the answer the respondent's current set for the place, replacing the earlier one.
+    False when it was confirmed already (safe to repeat)."""
+    with transaction.atomic():
+        locked = PriorityResponse.objects.select_for_update().get(pk=response.pk)
+        if locked.confirmed_at is not None:
+            return False
+        now = timezone.now()
+        PriorityResponse.objects.filter(
+            place_id=locked.place_id, respondent_email=locked.respondent_email, is_current=True
+        ).update(is_current=False, superseded_at=now)
+        locked.confirmed_at, locked.is_current = now, True
+        locked.save(update_fields=["confirmed_at", "is_current"])
+    response.refresh_from_db()
+    return True
+
+
+def _size_band(population_field: str = "response__place__population") -> Case:
+    whens = [
+        When(**{f"{population_field}__gte": low}, then=Value(key))
+        for key, _label, low in reversed(SIZE_BANDS)
+    ]
+    return Case(*whens, default=Value(UNKNOWN_BAND[0]), output_field=CharField())
+
+
+def band_label(key: str) -> str:
+    labels = {k: label for k, label, _low in SIZE_BANDS}
+    return str(labels.get(key, UNKNOWN_BAND[1]))
+
+
+@dataclass
+class Tally:
+    label: str
+    mentions: int
+    first_choices: int
+    score: int  # five points for a first choice, one for a fifth
+
+
+def mentions():
+    """For the CSV: one row per month, state, size band and topic of the current answers."""
+    rankings = PriorityRanking.objects.filter(response__is_current=True)
+    return (
+        rankings.annotate(month=TruncMonth("response__confirmed_at"), band=_size_band())
+        .values("month", "response__place__state__name", "band", "topic__name")
+        .annotate(
+            mentions=Count("id"),
+            first_choices=Count("id", filter=Q(rank=1)),
+            score=Sum(Value(MAX_PRIORITIES + 1) - F("rank"), output_field=IntegerField()),
+        )
+        .order_by("month", "response__place__state__name", "band", "topic__name")
+    )
+
+
+def _counts(rankings, *keys) -> dict:
+    """Mentions per combination of the keys and topic, largest first within each combination."""
+    rows = rankings.values(*keys, "topic__name").annotate(n=Count("id")).order_by()
+    grouped: dict = defaultdict(list)
+    for row in rows:
+        grouped[tuple(row[k] for k in keys)].append((row["topic__name"], row["n"]))
+    return {
+        key[0]: sorted(counts, key=lambda item: (-item[1], item[0]))
+        for key, counts in grouped.items()
+    }
+
+
+def dashboard() -> dict:
+    """What local leaders ask for: by topic, by state, by place size (current answers) and by
+    month of confirmation (every confirmed answer, replaced ones included). Four small
+    aggregate queries, whatever the number of answers."""
+    current = PriorityRanking.objects.filter(response__is_current=True)
+    topics = [
+        Tally(row["topic__name"], row["mentions"], row["first_choices"], row["score"])
+        for row in current.values("topic__name")
+        .annotate(
+            mentions=Count("id"),
+            first_choices=Count("id", filter=Q(rank=1)),
+            score=Sum(Value(MAX_PRIORITIES + 1) - F("rank"), output_field=IntegerField()),
+        )
+        .order_by()
+    ]
+    by_state = _counts(current, "response__place__state__name")
+    by_band = _counts(current.annotate(band=_size_band()), "band")
+    confirmed = PriorityRanking.objects.filter(response__confirmed_at__isnull=False)
+    by_month = _counts(confirmed.annotate(month=TruncMonth("response__confirmed_at")), "month")
+    band_order = [key for key, _label, _low in SIZE_BANDS] + [UNKNOWN_BAND[0]]
+    return {
+        "topics": sorted(topics, key=lambda t: (-t.score, -t.mentions, t.label)),
+        "states": sorted(by_state.items()),
+        "bands": [(band_label(key), by_band[key]) for key in band_order if key in by_band],
+        "months": sorted(by_month.items()),
+    }
+
+
+def topic_sources():
+    """For peer places: current priorities tie their place to their topics."""
+    return [(PriorityRanking.objects.filter(response__is_current=True), "topic", "response__place")]

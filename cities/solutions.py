@@ -1,0 +1,125 @@
+"""Local solutions from submission to the public library.
+
+A local leader submits a solution; it waits, unseen by staff, until they confirm their address
+through the signed link we email them. Staff then move it new → under review → published or
+declined (with a reason, emailed to the submitter). The same signed link shows the submitter
+the status at any time. Views, admin actions and the admin's change form all call these
+functions.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from cities.models import LocalSolution, Place, SolutionStatus
+from cities.tokens import make_token, read_token
+from diplomacy.mail import absolute_url, send_email
+
+TOKEN_SALT = "cities.solution"  # noqa: S105 - a signing namespace, not a secret
+
+# Where staff may move a solution from each status.
+MOVES = {
+    SolutionStatus.NEW: {SolutionStatus.UNDER_REVIEW, SolutionStatus.PUBLISHED,
+                         SolutionStatus.DECLINED},
+    SolutionStatus.UNDER_REVIEW: {SolutionStatus.PUBLISHED, SolutionStatus.DECLINED},
+    SolutionStatus.PUBLISHED: {SolutionStatus.UNDER_REVIEW},
+    SolutionStatus.DECLINED: {SolutionStatus.UNDER_REVIEW},
+}  # fmt: skip
+
+
+def token_for(solution: LocalSolution) -> str:
+    return make_token(TOKEN_SALT, solution.pk)
+
+
+def status_url(solution: LocalSolution) -> str:
+    return absolute_url(reverse("solutions:status", args=[token_for(solution)]))
+
+
+def solution_for_token(token: str) -> LocalSolution | None:
+    """The solution a signed link points to; None when the link is damaged or too old."""
+    pk = read_token(TOKEN_SALT, token)
+    return LocalSolution.objects.select_related("place__state", "topic").filter(pk=pk).first()
+
+
+def submit_solution(*, place: Place, **fields) -> LocalSolution:
+    """Save a submission (unseen by staff until confirmed) and email the confirmation link."""
+    solution = LocalSolution.objects.create(
+        place=place, language=translation.get_language() or "en", **fields
+    )
+    _notify(solution, "solution_confirm", _("Confirm your local solution"))
+    return solution
+
+
+def confirm_solution(solution: LocalSolution) -> bool:
+    """Hand the solution to staff; False when it was confirmed already (safe to repeat)."""
+    updated = LocalSolution.objects.filter(
+        pk=solution.pk, status=SolutionStatus.UNCONFIRMED
+    ).update(status=SolutionStatus.NEW, confirmed_at=timezone.now())
+    solution.refresh_from_db()
+    return bool(updated)
+
+
+def check_move(previous: str, status: str, reason: str = "") -> None:
+    """Raise a ValidationError for staff when the move is not allowed."""
+    if status == previous:
+        return
+    if status not in MOVES.get(previous, set()):
+        raise ValidationError(
+            _("A solution that is “%(previous)s” cannot become “%(status)s”."),
+            params={
+                "previous": SolutionStatus(previous).label,
+                "status": SolutionStatus(status).label,
+            },
+        )
+    if status == SolutionStatus.DECLINED and not reason.strip():
+        raise ValidationError(
+            {"decline_reason": _("Say why the solution is declined: the submitter reads it.")}
+        )
+
+
+def move_solution(solution: LocalSolution, status: str, reason: str = "") -> None:
+    check_move(solution.status, status, reason)
+    if status == solution.status:
+        return
+    solution.status = status
+    if status == SolutionStatus.DECLINED:
+        solution.decline_reason = reason
+    solution.save()
+    after_move(solution)
+
+
+def after_move(solution: LocalSolution) -> None:
+    """Once the new status is saved: stamp publication and tell the submitter."""
+    if solution.status == SolutionStatus.PUBLISHED and solution.published_at is None:
+        solution.published_at = timezone.now()
+        solution.save(update_fields=["published_at", "updated_at"])
+    if solution.status == SolutionStatus.PUBLISHED:
+        transaction.on_commit(
+            lambda: _notify(solution, "solution_published", _("Your local solution is published"))
+        )
+    elif solution.status == SolutionStatus.DECLINED:
+        transaction.on_commit(
+            lambda: _notify(solution, "solution_declined", _("About your local solution"))
+        )
+
+
+def _notify(solution: LocalSolution, template: str, subject) -> None:
+    context = {
+        "solution": solution,
+        "status_url": status_url(solution),
+        "public_url": absolute_url(solution.get_absolute_url()),
+    }
+    with translation.override(solution.language):
+        subject = str(subject)
+    send_email(
+        template, context, [solution.contact_email], subject=subject, language=solution.language
+    )
+
+
+def topic_sources():
+    """For peer places: published solutions tie their place to their topic."""
+    return [(LocalSolution.objects.published(), "topic", "place")]

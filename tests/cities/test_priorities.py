@@ -1,0 +1,203 @@
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.db import IntegrityError
+
+from cities.models import Place, PriorityRanking, PriorityResponse, State
+from tests.cities.conftest import emailed_path
+from tests.factories import PlaceFactory, topic
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**changes) -> dict:
+    data = {
+        "state": "CO",
+        "place_name": "Boulder",
+        "topic_1": "climate",
+        "topic_2": "housing",
+        "topic_3": "",
+        "topic_4": "",
+        "topic_5": "",
+        "comment": "Help us find partners for heat resilience.",
+        "respondent_name": "Ana Example",
+        "respondent_title": "Mayor",
+        "respondent_email": "mayor@boulder.example.gov",
+    }
+    return {**data, **changes}
+
+
+def answer(place, email, slugs, confirmed_at, current=True) -> PriorityResponse:
+    """A confirmed answer made by hand for the dashboard tests."""
+    response = PriorityResponse.objects.create(
+        place=place, respondent_name="R", respondent_email=email,
+        confirmed_at=confirmed_at, is_current=current,
+    )  # fmt: skip
+    for rank, slug in enumerate(slugs, start=1):
+        PriorityRanking.objects.create(response=response, topic=topic(slug), rank=rank)
+    return response
+
+
+def test_answer_counts_once_confirmed_and_a_later_one_replaces_it(
+    client, boulder, mailbox, settings
+):
+    settings.SITE_URL = "http://testserver"
+    assert client.post("/priorities/", form_data()).status_code == 302
+    [message] = mailbox.wait_for(1)
+    assert "1. Climate" in message.get_body(("plain",)).get_content()
+    first = PriorityResponse.objects.get()
+    assert not first.is_current and first.confirmed_at is None
+    first_link = emailed_path(message)
+    page = client.get(first_link).content.decode()
+    assert "Confirm these priorities" in page
+    client.post(first_link)
+    first.refresh_from_db()
+    assert first.is_current and first.confirmed_at
+
+    mailbox.clear()
+    again = form_data(topic_1="energy", topic_2="", topic_4="waste")
+    again["respondent_email"] = "MAYOR@boulder.example.gov"  # the same respondent
+    client.post("/priorities/", again)
+    [message] = mailbox.wait_for(1)
+    client.post(emailed_path(message))
+    current = PriorityResponse.objects.get(is_current=True)
+    assert [(r.rank, r.topic.slug) for r in current.rankings.all()] == [(1, "energy"), (2, "waste")]
+    first.refresh_from_db()
+    assert not first.is_current and first.superseded_at  # kept, no longer current
+    assert "A newer answer of yours has replaced" in client.get(first_link).content.decode()
+    assert PriorityResponse.history.count() >= 4
+
+
+def test_confirming_twice_changes_nothing(client, boulder, mailbox, settings):
+    settings.SITE_URL = "http://testserver"
+    client.post("/priorities/", form_data())
+    link = emailed_path(mailbox.wait_for(1)[0])
+    client.post(link)
+    confirmed_at = PriorityResponse.objects.get().confirmed_at
+    client.post(link)
+    assert PriorityResponse.objects.get().confirmed_at == confirmed_at
+
+
+def test_database_keeps_one_current_set_per_place_and_respondent(boulder):
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    answer(boulder, "a@example.gov", ["climate"], now)
+    answer(boulder, "b@example.gov", ["climate"], now)  # another respondent: fine
+    with pytest.raises(IntegrityError):
+        answer(boulder, "a@example.gov", ["energy"], now)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"topic_1": ""}, "Choose at least your first priority."),
+        ({"topic_2": "climate"}, "You chose Climate twice; choose each topic once."),
+        ({"topic_3": "made-up"}, "Choose a topic from the list."),
+        ({"place_name": "Nowhere"}, "We found no city or county named “Nowhere” in Colorado."),
+        ({"respondent_email": ""}, "Enter your email address."),
+        ({"comment": "x" * 2001}, "Ensure this value has at most 2000 characters"),
+    ],
+)
+def test_bad_input_is_explained_and_nothing_is_saved(client, boulder, mailbox, changes, message):
+    response = client.post("/priorities/", form_data(**changes))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not PriorityResponse.objects.exists() and not mailbox.messages
+
+
+def test_a_damaged_link_is_refused(client, boulder):
+    response = client.post("/priorities/confirm/not-a-token/")
+    assert response.status_code == 400
+    assert "This link does not work" in response.content.decode()
+
+
+def test_form_is_rate_limited(client, boulder, settings, mailbox):
+    settings.PUBLIC_FORM_RATE = "1/h"
+    assert client.post("/priorities/", form_data()).status_code == 302
+    assert client.post("/priorities/", form_data()).status_code == 429
+
+
+def test_form_query_count(client, states, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):  # states, topics
+        assert client.get("/priorities/").status_code == 200
+
+
+@pytest.fixture
+def hand_made_answers(states):
+    """Three current answers and one replaced one, with known totals."""
+    boulder = PlaceFactory(name="Boulder", population=105_000)  # 50k-250k
+    town = PlaceFactory(name="Small Town", population=6_000)  # under 10k
+    austin = PlaceFactory(
+        name="Austin", population=960_000, state=State.objects.get(usps_code="TX")
+    )  # 250k+
+    jan, feb = datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 2, 10, tzinfo=UTC)
+    answer(boulder, "old@example.gov", ["housing"], jan, current=False)  # replaced
+    answer(boulder, "a@example.gov", ["climate", "energy"], jan)
+    answer(town, "b@example.gov", ["energy", "climate", "waste"], feb)
+    answer(austin, "c@example.gov", ["climate"], feb)
+    return boulder, town, austin
+
+
+def test_dashboard_totals_match_hand_made_answers(client, curator, hand_made_answers):
+    response = client.get("/staff/priorities/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    table = html[html.index('id="topics-table"') :]
+    rows = re.findall(
+        r'<th scope="row">([^<]+)</th><td class="text-right">(\d+)</td>'
+        r'<td class="text-right">(\d+)</td><td class="text-right">(\d+)</td>',
+        table,
+    )
+    # climate: ranks 1, 2, 1 -> 3 mentions, 2 first, 5+4+5; energy: ranks 2, 1 -> 4+5
+    assert rows == [
+        ("Climate", "3", "2", "14"),
+        ("Energy", "2", "1", "9"),
+        ("Waste", "1", "0", "3"),
+    ]
+    assert "Housing" not in table[: table.index("</table>")]  # replaced answers do not count
+    states = html[html.index('id="states-heading"') : html.index('id="bands-heading"')]
+    assert "Colorado</th><td>Climate (2), Energy (2), Waste (1)" in states
+    assert "Texas</th><td>Climate (1)" in states
+    bands = html[html.index('id="bands-heading"') : html.index('id="months-heading"')]
+    assert "Under 10,000</th><td>Climate (1), Energy (1), Waste (1)" in bands
+    assert "250,000 and more</th><td>Climate (1)" in bands
+    months = html[html.index('id="months-heading"') :]
+    assert "January 2026</th><td>Climate (1), Energy (1), Housing (1)" in months
+
+
+def test_dashboard_csv_has_one_row_per_month_state_size_and_topic(
+    client, curator, hand_made_answers
+):
+    response = client.get("/staff/priorities/", {"format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 6
+    texas = {"month": "2026-02", "state": "Texas", "place_size": "250,000 and more"}
+    assert {
+        **texas,
+        "topic": "Climate",
+        "mentions": "1",
+        "first_choices": "1",
+        "score": "5",
+    } in rows
+
+
+def test_dashboard_query_count_is_constant(
+    client, curator, hand_made_answers, django_assert_max_num_queries
+):
+    boulder = hand_made_answers[0]
+    for i in range(20):
+        answer(boulder, f"extra{i}@example.gov", ["waste", "housing"], datetime.now(UTC))
+    # session, user, two for permissions; by topic, state, size and month
+    with django_assert_max_num_queries(8):
+        assert client.get("/staff/priorities/").status_code == 200
+
+
+def test_current_priorities_make_peer_places(client, hand_made_answers):
+    boulder, _town, _austin = hand_made_answers
+    peer = PlaceFactory(name="Longmont", population=100_000, kind=Place.Kind.CITY)
+    answer(peer, "d@example.gov", ["energy"], datetime.now(UTC))
+    html = client.get(boulder.get_absolute_url()).content.decode()
+    assert "also works on Energy" in html[html.index('id="peers-heading"') :]

@@ -1,0 +1,274 @@
+import csv
+import datetime
+import io
+import re
+import time
+from datetime import UTC
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import User
+
+from cities import reach
+from cities.models import (
+    ListingViews,
+    LocalSolution,
+    NetworkMembership,
+    Place,
+    PriorityRanking,
+    PriorityResponse,
+    SisterCity,
+    SolutionStatus,
+    State,
+)
+from tests.conftest import ensure_curation_data
+from tests.factories import ListingFactory, PlaceFactory, topic
+
+pytestmark = pytest.mark.django_db
+
+
+def solution(place, status=SolutionStatus.PUBLISHED, slug="climate"):
+    return LocalSolution.objects.create(
+        place=place, topic=topic(slug), title=f"Solution in {place.name}", description="Did it.",
+        results="It worked.", contact_name="A", contact_email="a@example.gov", status=status,
+    )  # fmt: skip
+
+
+def priorities(place, slugs):
+    response = PriorityResponse.objects.create(
+        place=place, respondent_name="R", respondent_email=f"r@{place.slug}.gov",
+        confirmed_at=datetime.datetime(2026, 3, 1, tzinfo=UTC), is_current=True,
+    )  # fmt: skip
+    for rank, slug in enumerate(slugs, start=1):
+        PriorityRanking.objects.create(response=response, topic=topic(slug), rank=rank)
+
+
+@pytest.fixture
+def hand_made(states):
+    """Colorado: 2 reached of 4 (one underserved reached); Texas: 1 reached of 2."""
+    co, tx = State.objects.get(usps_code="CO"), State.objects.get(usps_code="TX")
+    denver = PlaceFactory(name="Denver", population=715_000, state=co, is_underserved=True)
+    SisterCity.objects.create(place=denver, city="Potenza", country_id=_country("IT"))
+    boulder = PlaceFactory(name="Boulder", population=105_000, state=co)
+    solution(boulder, slug="waste")
+    solution(boulder, SolutionStatus.UNCONFIRMED, slug="energy")  # does not count
+    PlaceFactory(name="Pueblo", population=111_000, state=co, is_underserved=True)  # a gap
+    PlaceFactory(name="Tiny", population=None, state=co)  # a gap, size unknown
+    austin = PlaceFactory(name="Austin", population=960_000, state=tx)
+    priorities(austin, ["climate", "energy"])
+    NetworkMembership.objects.create(state=tx, network="State network")  # a state's own tie
+    PlaceFactory(name="Houston", population=2_300_000, state=tx)  # the largest gap
+    return {"denver": denver, "boulder": boulder, "austin": austin}
+
+
+def _country(code):
+    from cities.models import Country
+
+    return Country.objects.get(iso_code=code).pk
+
+
+def test_dashboard_totals_match_hand_made_data(client, curator, hand_made):
+    response = client.get("/staff/reach/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    totals = dict(re.findall(r'data-total="(\w+)">(?:<a[^>]*>)?([^<]+)<', html))
+    assert totals == {
+        "reached": "3 / 6", "ties": "1", "solutions": "1", "priorities": "1",
+        "underserved": "1 / 2", "triage": "0",
+    }  # fmt: skip
+    rows = dict(re.findall(r">(Colorado|Texas)</a></th>((?:<td[^>]*>\d+</td>)+)", html))
+    figures = {state: re.findall(r">(\d+)<", cells) for state, cells in rows.items()}
+    # reached, ties, published solutions, priorities
+    assert figures == {"Colorado": ["2", "1", "1", "0"], "Texas": ["1", "0", "0", "1"]}
+    assert 'aria-label="Colorado: 2 places (reached)"' in html
+
+
+def test_dashboard_lists_the_largest_gaps_first(client, curator, hand_made):
+    html = client.get("/staff/reach/").content.decode()
+    gaps = html[html.index('id="gaps-heading"') :]
+    names = re.findall(r'class="usa-link" href="/states/\w+/[\w-]+/">([^<]+)</a>', gaps)
+    assert names == ["Houston, Texas", "Pueblo, Colorado", "Tiny, Colorado"]
+
+
+def test_dashboard_map_switches_metric_and_reports_a_bad_one(client, curator, hand_made):
+    html = client.get("/staff/reach/", {"metric": "priorities"}).content.decode()
+    assert 'aria-label="Texas: 1 place (with current priorities)"' in html
+    response = client.get("/staff/reach/", {"metric": "<script>"})
+    assert response.status_code == 400
+    assert "There is no map of “&lt;script&gt;”" in response.content.decode()
+
+
+def test_digest_section_stays_empty_until_digests_provide_totals(client, curator, hand_made):
+    html = client.get("/staff/reach/").content.decode()
+    digests = html[html.index('id="digests-heading"') : html.index('id="gaps-heading"')]
+    assert "appear here once email digests are running" in digests
+
+
+def test_digest_hook_shows_what_the_digests_report(client, curator, hand_made, settings):
+    settings.REACH_DIGEST_TOTALS = "tests.cities.test_reach.example_digest_totals"
+    html = client.get("/staff/reach/").content.decode()
+    digests = html[html.index('id="digests-heading"') : html.index('id="gaps-heading"')]
+    assert "<dt>Digests sent</dt><dd>1,234</dd>" in digests
+
+
+def example_digest_totals():
+    return [("Digests sent", 1234)]
+
+
+def test_dashboards_are_for_staff_with_permission(client, hand_made):
+    urls = ["/staff/reach/", "/staff/reach/gaps/", "/staff/priorities/"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    clerk = User.objects.create_user("clerk", password="a-long-test-password", is_staff=True)
+    client.force_login(clerk)
+    for url in urls:
+        assert client.get(url).status_code == 403
+
+
+def test_dashboard_query_count_is_constant(
+    client, curator, hand_made, django_assert_max_num_queries
+):
+    for i in range(15):
+        place = PlaceFactory(population=20_000 + i)
+        solution(place)
+        ListingViews.objects.create(
+            listing=ListingFactory(), views=i, updated_at=datetime.datetime.now(UTC)
+        )
+    with django_assert_max_num_queries(17):
+        assert client.get("/staff/reach/").status_code == 200
+
+
+def test_gaps_filter_by_state_and_underserved_and_export_csv(client, curator, hand_made):
+    html = client.get("/staff/reach/gaps/", {"underserved": "on"}).content.decode()
+    assert "1 place not reached yet" in html and "Pueblo" in html and "Houston" not in html
+    response = client.get("/staff/reach/gaps/", {"state": "CO", "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["place"], r["population"], r["underserved"]) for r in rows] == [
+        ("Pueblo", "111000", "yes"), ("Tiny", "", "no"),
+    ]  # fmt: skip
+    assert rows[0]["profile"].endswith("/states/co/pueblo/")
+
+
+def test_gaps_report_a_bad_state(client, curator, hand_made):
+    response = client.get("/staff/reach/gaps/", {"state": "ZZ", "format": "csv"})
+    assert response.status_code == 400
+    assert "Choose a state or territory from the list." in response.content.decode()
+
+
+def test_gaps_query_count(client, curator, hand_made, django_assert_max_num_queries):
+    PlaceFactory.create_batch(60)
+    with django_assert_max_num_queries(8):
+        assert client.get("/staff/reach/gaps/", {"state": "CO"}).status_code == 200
+
+
+def test_staff_flag_places_underserved_in_the_admin(client, states):
+    user = User.objects.create_superuser("admin", "admin@example.gov", "a-long-test-password")
+    client.force_login(user)
+    place = PlaceFactory()
+    inlines = ["sistercity_set", "networkmembership_set", "delegation_set"]
+    inlines.append("embassypartnership_set")
+    data = {f"{p}-{k}": 0 for p in inlines for k in ["TOTAL_FORMS", "INITIAL_FORMS"]}
+    data["is_underserved"] = "on"
+    assert client.post(f"/admin/cities/place/{place.pk}/change/", data).status_code == 302
+    place.refresh_from_db()
+    assert place.is_underserved
+
+
+# The public map -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metric", "label"),
+    [
+        ("ties", "Colorado: 1 place with international ties"),
+        ("solutions", "Colorado: 1 place with published local solutions"),
+        ("opportunities", "Colorado: 2 open opportunities"),
+        ("places", "Colorado: 4 places with a profile"),
+    ],
+)
+def test_public_map_colors_by_the_chosen_metric(client, hand_made, metric, label):
+    ListingFactory()  # for every state
+    texas_only = ListingFactory()
+    texas_only.target_states.set([State.objects.get(usps_code="TX")])
+    colorado_only = ListingFactory()
+    colorado_only.target_states.set([State.objects.get(usps_code="CO")])
+    html = client.get("/states/", {"metric": metric}).content.decode()
+    assert f'aria-label="{label}"' in html
+    assert f'href="?metric={metric}" aria-current="true"' in html
+
+
+def test_public_map_explains_an_unknown_metric(client, hand_made):
+    response = client.get("/states/", {"metric": "subscribers"})
+    assert response.status_code == 400
+    assert "There is no map of “subscribers”" in response.content.decode()
+
+
+def test_public_map_query_count_is_constant(client, hand_made, django_assert_max_num_queries):
+    for metric, queries in [("ties", 2), ("solutions", 2), ("opportunities", 4)]:
+        with django_assert_max_num_queries(queries):
+            assert client.get("/states/", {"metric": metric}).status_code == 200
+
+
+# Listing views ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def views_hash():
+    client = reach._redis()
+    client.delete(reach.VIEWS_KEY)
+    yield client
+    client.delete(reach.VIEWS_KEY)
+
+
+def test_a_listing_view_writes_nothing_to_the_database(
+    client, states, views_hash, django_assert_max_num_queries
+):
+    listing = ListingFactory()
+    with django_assert_max_num_queries(12) as captured:  # six per page, as before counting
+        client.get(listing.get_absolute_url())
+        client.get(listing.get_absolute_url())
+    assert not [q for q in captured.captured_queries if "listingviews" in q["sql"]]
+    assert views_hash.hget(reach.VIEWS_KEY, str(listing.pk)) == b"2"
+
+
+def test_flush_adds_counted_views_to_the_database_and_is_safe_to_repeat(states, views_hash):
+    first, second = ListingFactory(), ListingFactory()
+    ListingViews.objects.create(listing=first, views=10, updated_at=datetime.datetime.now(UTC))
+    for listing_id in [first.pk, first.pk, second.pk, 999_999]:  # a deleted listing is skipped
+        reach.count_listing_view(listing_id)
+    assert reach.flush_listing_views() == 4
+    assert reach.flush_listing_views() == 0
+    assert dict(ListingViews.objects.values_list("listing_id", "views")) == {
+        first.pk: 12, second.pk: 1,
+    }  # fmt: skip
+
+
+def test_beat_runs_the_flush_every_minute():
+    schedule = django_settings.CELERY_BEAT_SCHEDULE["flush-listing-views"]
+    assert schedule == {"task": "cities.tasks.flush_listing_views", "schedule": 60.0}
+
+
+def test_a_real_worker_flushes_the_views_to_the_dashboard(
+    client, transactional_db, celery_worker, views_hash
+):
+    from cities import reference
+    from cities.tasks import flush_listing_views
+
+    ensure_curation_data()
+    reference.load_states()
+    listing = ListingFactory(title="Most read listing")
+    for _ in range(3):
+        client.get(listing.get_absolute_url())
+    flush_listing_views.delay()
+    deadline = time.monotonic() + 30
+    while not ListingViews.objects.filter(listing=listing, views=3).exists():
+        assert time.monotonic() < deadline, "the worker did not flush the views"
+        time.sleep(0.1)
+    admin = User.objects.create_superuser("admin", "admin@example.gov", "a-long-test-password")
+    client.force_login(admin)
+    html = client.get("/staff/reach/").content.decode()
+    viewed = html[html.index('id="most-viewed"') :]
+    assert re.search(r"Most read listing</a></th><td[^>]*>3</td>", viewed)
+    assert Place.objects.count() == 0
