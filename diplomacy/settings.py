@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -254,3 +255,51 @@ LOGGING = {
 }
 
 SITE_NAME = _("Subnational Diplomacy Portal")
+
+# Email digests (opportunities/digests.py). Celery settings for exactly-once delivery:
+# - acks_late (on the digest tasks, which are idempotent): a task's message is acknowledged
+#   only after it finished, so a worker killed mid-chunk leaves it in Redis for another worker;
+#   reject_on_worker_lost puts it back at once when a prefork child dies. Repeats are harmless
+#   because every digest is claimed in PostgreSQL (unique per subscriber and period) first.
+# - prefetch multiplier 1: a worker holds one unacknowledged chunk at a time, so a dead worker
+#   delays one chunk, not dozens, and long chunks do not wait behind each other.
+# - visibility_timeout: Redis gives an unacknowledged message to another worker after this
+#   many seconds. It must exceed the longest chunk and the longest retry countdown (else a task
+#   runs twice at once, which the claims make safe but wasteful); it is how fast a dead
+#   worker's chunk comes back. There is no result backend (results are ignored), so the
+#   broker's transport options are the only place it must be set.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_VISIBILITY_TIMEOUT = int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Subscribers per chunk task (IDs only travel through the broker).
+DIGEST_CHUNK_SIZE = int(env("DIGEST_CHUNK_SIZE", "500"))
+# A claimed digest not marked sent after this many seconds belongs to a dead worker.
+DIGEST_CLAIM_TIMEOUT = int(env("DIGEST_CLAIM_TIMEOUT", str(max(300, 4 * EMAIL_TIMEOUT))))
+# First retry after a transient SMTP error, in seconds; doubles each time (at most 6 tries).
+DIGEST_RETRY_BACKOFF = int(env("DIGEST_RETRY_BACKOFF", "60"))
+# The mailto half of List-Unsubscribe: a mailbox staff read (subject carries the signed token).
+DIGEST_UNSUBSCRIBE_EMAIL = env("DIGEST_UNSUBSCRIBE_EMAIL", "unsubscribe@localhost")
+DIGEST_LIST_DOMAIN = urlsplit(SITE_URL).hostname or "localhost"
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "send-daily-digests": {
+            "task": "opportunities.tasks.send_digests",
+            "schedule": crontab(hour=11, minute=0),
+            "kwargs": {"frequency": "daily"},
+        },
+        "send-weekly-digests": {
+            "task": "opportunities.tasks.send_digests",
+            "schedule": crontab(hour=11, minute=0, day_of_week="tue"),
+            "kwargs": {"frequency": "weekly"},
+        },
+        "send-monthly-digests": {
+            "task": "opportunities.tasks.send_digests",
+            "schedule": crontab(hour=11, minute=0, day_of_month="1"),
+            "kwargs": {"frequency": "monthly"},
+        },
+    }
+)
+# Subscription requests allowed per IP address and per email address (django-ratelimit rates).
+SUBSCRIBE_RATE_PER_IP = env("SUBSCRIBE_RATE_PER_IP", "20/h")
+SUBSCRIBE_RATE_PER_ADDRESS = env("SUBSCRIBE_RATE_PER_ADDRESS", "3/h")

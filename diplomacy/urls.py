@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from diplomacy import views
+from opportunities import subscription_views
 from opportunities import views as opportunity_views
 
 urlpatterns = [
@@ -15,7 +16,8 @@ urlpatterns += i18n_patterns(
     path("programs/", opportunity_views.programs, name="programs"),
     path("events/", opportunity_views.events, name="events"),
     path("events/calendar.ics", opportunity_views.events_ics, name="events_ics"),
-    path("subscribe/", views.upcoming, {"section": "subscribe"}, name="subscribe"),
+    path("subscribe/", subscription_views.subscribe, name="subscribe"),
+    path("subscribe/", include("opportunities.subscription_urls")),
     path("states/", include("cities.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,

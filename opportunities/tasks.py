@@ -1,8 +1,10 @@
-"""Celery tasks: thin wrappers around the publishing service, safe to run twice."""
+"""Celery tasks: thin wrappers around the publishing and digest services, safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
 
-from opportunities import publishing
+from opportunities import digests, publishing
 
 
 @shared_task
@@ -13,3 +15,27 @@ def publish_scheduled_listings() -> int:
 @shared_task
 def archive_expired_listings() -> int:
     return publishing.archive_expired_listings()
+
+
+# Digest tasks are idempotent (every digest is claimed in the database before it is sent), so
+# their messages are acknowledged late: a worker that dies leaves its chunk for another one.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_digests(frequency: str) -> int:
+    """Beat's trigger for one frequency: plan the period's run, one chunk task per chunk."""
+    with transaction.atomic():
+        run, chunks = digests.plan_run(frequency)
+        for chunk in chunks:
+            send_digest_chunk.delay_on_commit(run.pk, chunk)
+    return len(chunks)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6)
+def send_digest_chunk(self, run_id: int, subscription_ids: list[int]) -> int:
+    try:
+        return digests.deliver_chunk(run_id, subscription_ids).sent
+    except digests.TransientMailError as error:
+        if self.request.retries >= self.max_retries:
+            digests.give_up(run_id, subscription_ids, str(error))
+            return 0
+        backoff = settings.DIGEST_RETRY_BACKOFF * 2**self.request.retries
+        raise self.retry(countdown=backoff) from error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
 from django.core.serializers.json import DjangoJSONEncoder
@@ -54,6 +55,10 @@ def search_page_context(request, filterset, results, text: str, problems: list[s
         "text": text,
         "problems": problems,
         "query_string": query.urlencode(),
+        # "Get these by email" carries the filters a subscription can keep.
+        "subscribe_query": urlencode(
+            [(key, value) for key in ("topic", "region", "kind") for value in query.getlist(key)]
+        ),
         "facet_groups": _facet_groups(filterset, results.facets, request.GET),
     }
 
