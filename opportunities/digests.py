@@ -189,7 +189,9 @@ def unsubscribe(subscription_id: int) -> None:
 
 
 def hide_listing(subscription: Subscription, listing: Listing) -> None:
-    HiddenListing.objects.get_or_create(subscription=subscription, listing=listing)
+    HiddenListing.objects.bulk_create(
+        [HiddenListing(subscription=subscription, listing=listing)], ignore_conflicts=True
+    )
 
 
 # --- Matching -----------------------------------------------------------------------------------
