@@ -271,7 +271,13 @@ SITE_NAME = _("Subnational Diplomacy Portal")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_VISIBILITY_TIMEOUT = int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Look for messages past their visibility timeout every few seconds (kombu's default
+    # sweep, every 100 s, would leave a dead worker's chunk waiting long after it expired).
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
+}
 # Subscribers per chunk task (IDs only travel through the broker).
 DIGEST_CHUNK_SIZE = int(env("DIGEST_CHUNK_SIZE", "500"))
 # A claimed digest not marked sent after this many seconds belongs to a dead worker.

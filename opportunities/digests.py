@@ -515,18 +515,32 @@ def plan_run(frequency: str, now: datetime | None = None) -> tuple[DigestRun, li
         period=period_key(frequency, now),
         defaults={"frequency": frequency, "as_of": now, "started_at": now},
     )
-    # Ordered by preference set so that each chunk holds few distinct sets to match.
+    chunks = subscriber_chunks(frequency)
+    ids_count = sum(len(chunk) for chunk in chunks)
+    DigestRun.objects.filter(pk=run.pk).update(
+        subscribers=ids_count, chunks_total=F("chunks_total") + len(chunks), finished_at=None
+    )
+    return run, chunks
+
+
+def subscriber_chunks(frequency: str) -> list[list[int]]:
+    """IDs of the subscribers due, ordered by preference set (so that each chunk holds few
+    distinct sets to match), in chunks of DIGEST_CHUNK_SIZE."""
     ids = list(
         with_preferences(Subscription.objects.due(frequency))
         .order_by("topic_ids", "bureau_ids", "kinds", "role", "place_id", "state_id", "id")
         .values_list("pk", flat=True)
     )
     size = settings.DIGEST_CHUNK_SIZE
-    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-    DigestRun.objects.filter(pk=run.pk).update(
-        subscribers=len(ids), chunks_total=F("chunks_total") + len(chunks), finished_at=None
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def count_digests(frequency: str, subscription_ids: list[int], as_of: datetime) -> int:
+    """How many of these subscribers would get a digest now (dry runs); nothing is recorded."""
+    subscriptions = list(
+        with_preferences(Subscription.objects.due(frequency).filter(pk__in=subscription_ids))
     )
-    return run, chunks
+    return sum(not d.is_empty for d in build_digests(subscriptions, as_of).values())
 
 
 @dataclass
@@ -540,13 +554,11 @@ class ChunkResult:
 FINAL = {DeliveryStatus.SENT, DeliveryStatus.SKIPPED, DeliveryStatus.FAILED}
 
 
-def deliver_chunk(
-    run_id: int, subscription_ids: list[int], *, dry_run: bool = False
-) -> ChunkResult:
+def deliver_chunk(run_id: int, subscription_ids: list[int]) -> ChunkResult:
     """Send the digests of one chunk of subscribers, each at most once for the run's period.
 
-    Raises TransientMailError when the relay cannot take mail now; the claims not yet sent are
-    released, so the retried task sends exactly what is left.
+    Raises TransientMailError when the relay cannot take mail now; the claim of that message is
+    released, so the retried task sends what is left.
     """
     run = DigestRun.objects.get(pk=run_id)
     result = ChunkResult()
@@ -563,12 +575,9 @@ def deliver_chunk(
         )
     )
     result.skipped = len(subscription_ids) - len(subscriptions)
-    digests = build_digests(subscriptions, run.as_of)
-    empty = [d for d in digests.values() if d.is_empty]
+    built = build_digests(subscriptions, run.as_of)
+    empty = [d for d in built.values() if d.is_empty]
     result.empty = len(empty)
-    if dry_run:
-        result.sent = len(digests) - len(empty)
-        return result
     DigestDelivery.objects.bulk_create(
         [
             DigestDelivery(
@@ -585,7 +594,7 @@ def deliver_chunk(
     )
     connection = get_connection()
     try:
-        for digest in (d for d in digests.values() if not d.is_empty):
+        for digest in (d for d in built.values() if not d.is_empty):
             outcome = _deliver_one(run, digest, connection)
             setattr(result, outcome, getattr(result, outcome) + 1)
     finally:

@@ -1,5 +1,7 @@
 """Celery tasks: thin wrappers around the publishing and digest services, safe to run twice."""
 
+from datetime import datetime
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -20,10 +22,11 @@ def archive_expired_listings() -> int:
 # Digest tasks are idempotent (every digest is claimed in the database before it is sent), so
 # their messages are acknowledged late: a worker that dies leaves its chunk for another one.
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def send_digests(frequency: str) -> int:
-    """Beat's trigger for one frequency: plan the period's run, one chunk task per chunk."""
+def send_digests(frequency: str, now: str | None = None) -> int:
+    """Beat's trigger for one frequency: plan the period's run, one chunk task per chunk.
+    `now` (ISO 8601) runs the period of another moment instead, by hand."""
     with transaction.atomic():
-        run, chunks = digests.plan_run(frequency)
+        run, chunks = digests.plan_run(frequency, datetime.fromisoformat(now) if now else None)
         for chunk in chunks:
             send_digest_chunk.delay_on_commit(run.pk, chunk)
     return len(chunks)
