@@ -259,3 +259,6 @@ class ListingAdmin(SimpleHistoryAdmin):
             reading_hint(grade) if grade is not None else str(_("Type a summary to see its level."))
         )
         return JsonResponse({"grade": grade, "hint": hint})
+
+
+from opportunities import digest_admin  # noqa: E402, F401 - registers the digest models
