@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, on a separate `<database>_bench` database.
 
-Usage: python -m bench [places] [listings]. BENCH_ROUNDS (requests per page, default 60) and
-BENCH_LISTINGS (default 100000) size the run.
+Usage: python -m bench [places] [listings] [digests]. BENCH_ROUNDS (requests per page, default
+60), BENCH_LISTINGS (default 100000) and BENCH_SUBSCRIBERS (default 100000) size the run.
 """
 
 import os
@@ -16,7 +16,7 @@ from django.core.management import call_command  # noqa: E402
 
 from bench import harness  # noqa: E402
 
-BENCHMARKS = ("places", "listings")
+BENCHMARKS = ("places", "listings", "digests")
 
 
 def main(names: list[str]) -> None:

@@ -280,8 +280,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Subscribers per chunk task (IDs only travel through the broker).
 DIGEST_CHUNK_SIZE = int(env("DIGEST_CHUNK_SIZE", "500"))
-# A claimed digest not marked sent after this many seconds belongs to a dead worker.
-DIGEST_CLAIM_TIMEOUT = int(env("DIGEST_CLAIM_TIMEOUT", str(max(300, 4 * EMAIL_TIMEOUT))))
+# A claimed digest not marked sent after this many seconds belongs to a dead worker. Claims are
+# taken 50 at a time, so it must cover 50 slow sends (and stay below the visibility timeout).
+DIGEST_CLAIM_TIMEOUT = int(env("DIGEST_CLAIM_TIMEOUT", str(max(300, 50 * 2 * EMAIL_TIMEOUT))))
 # First retry after a transient SMTP error, in seconds; doubles each time (at most 6 tries).
 DIGEST_RETRY_BACKOFF = int(env("DIGEST_RETRY_BACKOFF", "60"))
 # The mailto half of List-Unsubscribe: a mailbox staff read (subject carries the signed token).
@@ -309,3 +310,5 @@ CELERY_BEAT_SCHEDULE.update(
 # Subscription requests allowed per IP address and per email address (django-ratelimit rates).
 SUBSCRIBE_RATE_PER_IP = env("SUBSCRIBE_RATE_PER_IP", "20/h")
 SUBSCRIBE_RATE_PER_ADDRESS = env("SUBSCRIBE_RATE_PER_ADDRESS", "3/h")
+# Listings per digest section; more new matches become a link to the search page.
+DIGEST_MAX_ITEMS = int(env("DIGEST_MAX_ITEMS", "20"))

@@ -22,6 +22,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
+from functools import lru_cache
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
@@ -30,8 +32,11 @@ from django.core.mail import get_connection
 from django.db import connection as db
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from diplomacy.mail import absolute_url, build_email, send_email
@@ -92,9 +97,18 @@ def subscription_from_token(kind: tuple[str, int], token: str) -> Subscription:
     return subscription
 
 
+SIGNED_PART = "signed-part"  # placeholder in a resolved route
+
+
+@lru_cache
+def _route(view: str, language: str) -> str:
+    return reverse(view, args=[SIGNED_PART])
+
+
 def link(view: str, kind: tuple[str, int], subscription_id: int, listing_id=None) -> str:
+    """The absolute address of a signed link (routes are resolved once, tokens signed each time)."""
     token = make_token(kind, subscription_id, listing_id)
-    return absolute_url(reverse(view, args=[token]))
+    return absolute_url(_route(view, translation.get_language()).replace(SIGNED_PART, token))
 
 
 # --- Subscribing --------------------------------------------------------------------------------
@@ -310,6 +324,8 @@ class Digest:
     as_of: datetime
     new: list[DigestItem] = field(default_factory=list)
     closing: list[DigestItem] = field(default_factory=list)
+    more_new: int = 0  # matches left out to keep the email short
+    more_url: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -383,8 +399,20 @@ def build_digests(subscriptions: list[Subscription], as_of: datetime) -> dict[in
                     reasons[pk] = match_reason(listings[pk], preferences, places)
                 section.append(DigestItem(listings[pk], reasons[pk]))
             digest.closing.sort(key=lambda item: item.listing.deadline)
+            _shorten(digest, preferences)
             digests[subscription.pk] = digest
     return digests
+
+
+def _shorten(digest: Digest, preferences: Preferences) -> None:
+    """At most DIGEST_MAX_ITEMS in each section; the rest are a link to the search page."""
+    limit = settings.DIGEST_MAX_ITEMS
+    digest.closing = digest.closing[:limit]
+    if len(digest.new) > limit:
+        digest.more_new = len(digest.new) - limit
+        digest.new = digest.new[:limit]
+        query = [("sort", "newest"), *(("kind", k) for k in preferences.kinds)]
+        digest.more_url = absolute_url(f"{reverse('opportunities:search')}?{urlencode(query)}")
 
 
 def _watermark(subscription: Subscription) -> datetime | None:
@@ -451,20 +479,65 @@ def period_key(frequency: str, when: datetime) -> str:
     raise ValueError(f"unknown frequency {frequency!r}")
 
 
-def digest_message(digest: Digest, *, to: str | None = None, test: bool = False, connection=None):
+# Where each subscriber's own reason and "Not interested" link go in a shared item.
+REASON_MARK, HIDE_MARK = "\x00reason\x00", "\x00hide\x00"
+
+
+class ItemFragments:
+    """Digest items rendered once per language and shared by every message a worker sends: an
+    item reads the same in every digest but for its reason and its "Not interested" link."""
+
+    LIMIT = 10_000  # about 20 MB of fragments at most
+
+    def __init__(self):
+        self._rendered: dict[tuple, tuple[str, str]] = {}
+
+    def render(self, item: DigestItem, language: str, subscription_id: int) -> tuple[str, str]:
+        key = (item.listing.pk, item.listing.updated_at, language)
+        if key not in self._rendered:
+            if len(self._rendered) >= self.LIMIT:
+                self._rendered.clear()
+            url = absolute_url(item.listing.get_absolute_url())
+            shared = DigestItem(item.listing, REASON_MARK, url, HIDE_MARK)
+            with translation.override(language):
+                self._rendered[key] = (
+                    render_to_string("emails/includes/digest_item.html", {"item": shared}),
+                    render_to_string("emails/includes/digest_item.txt", {"item": shared}),
+                )
+        hide = link(
+            "subscriptions:not_interested", NOT_INTERESTED, subscription_id, item.listing.pk
+        )
+        html, text = self._rendered[key]
+        return (
+            html.replace(REASON_MARK, escape(item.reason)).replace(HIDE_MARK, hide),
+            text.replace(REASON_MARK, item.reason).replace(HIDE_MARK, hide),
+        )
+
+
+WORKER_FRAGMENTS = ItemFragments()
+
+
+def digest_message(
+    digest: Digest,
+    *,
+    to: str | None = None,
+    test: bool = False,
+    connection=None,
+    fragments: ItemFragments | None = None,
+):
     """The digest email: HTML and text, signed links, RFC 8058 one-click unsubscribe headers."""
     subscription = digest.subscription
+    fragments = fragments or ItemFragments()
     unsubscribe_token = make_token(UNSUBSCRIBE, subscription.pk)
     unsubscribe_url = absolute_url(reverse("subscriptions:unsubscribe", args=[unsubscribe_token]))
-    for item in digest.new + digest.closing:
-        item.url = absolute_url(item.listing.get_absolute_url())
-        item.hide_url = link(
-            "subscriptions:not_interested", NOT_INTERESTED, subscription.pk, item.listing.pk
-        )
+    sections = {}
+    for name, items in (("new", digest.new), ("closing", digest.closing)):
+        rendered = [fragments.render(i, subscription.language, subscription.pk) for i in items]
+        sections[f"{name}_html"] = [mark_safe(html) for html, _text in rendered]  # noqa: S308 - rendered by templates
+        sections[f"{name}_text"] = [text for _html, text in rendered]
     with translation.override(subscription.language):
-        count = len(digest.new)
         subject = _("New opportunities for you: %(count)s new, %(closing)s closing soon") % {
-            "count": count,
+            "count": len(digest.new),
             "closing": len(digest.closing),
         }
         if test:
@@ -475,6 +548,7 @@ def digest_message(digest: Digest, *, to: str | None = None, test: bool = False,
         "digest",
         {
             "digest": digest,
+            **sections,
             "frequency": frequency,
             "manage_url": link("subscriptions:manage", MANAGE, subscription.pk),
             "unsubscribe_url": unsubscribe_url,
@@ -592,36 +666,50 @@ def deliver_chunk(run_id: int, subscription_ids: list[int]) -> ChunkResult:
         ],
         ignore_conflicts=True,
     )
+    pending = [d for d in built.values() if not d.is_empty]
     connection = get_connection()
     try:
-        for digest in (d for d in built.values() if not d.is_empty):
-            outcome = _deliver_one(run, digest, connection)
-            setattr(result, outcome, getattr(result, outcome) + 1)
+        for start in range(0, len(pending), CLAIM_BATCH):
+            batch = pending[start : start + CLAIM_BATCH]
+            claims = _claim(run, batch)
+            result.skipped += len(batch) - len(claims)  # sent, or being sent elsewhere now
+            _send_claimed(batch, claims, connection, result)
     finally:
         connection.close()
         _refresh_counts(run)
     return result
 
 
-def _deliver_one(run: DigestRun, digest: Digest, connection) -> str:
-    delivery_id = _claim(run, digest)
-    if delivery_id is None:
-        return "skipped"  # sent, or being sent by another worker right now
-    message = digest_message(digest, connection=connection)
-    try:
-        connection.send_messages([message])
-    except (smtplib.SMTPException, OSError) as error:
-        if _is_permanent(error):
-            _mark_failed(delivery_id, digest.subscription.pk, error)
-            return "failed"
-        _release(delivery_id, error)
-        raise TransientMailError(str(error)) from error
-    _mark_sent(delivery_id)
-    return "sent"
+# Claims are taken a few dozen at a time (one durable commit each) and must not go stale while
+# their batch is sent: DIGEST_CLAIM_TIMEOUT covers CLAIM_BATCH slow sends.
+CLAIM_BATCH = 50
 
 
-def _claim(run: DigestRun, digest: Digest) -> int | None:
-    """Take the (subscription, period) row, or take over a stale or released claim."""
+def _send_claimed(batch: list[Digest], claims: dict[int, int], connection, result) -> None:
+    claimed = [d for d in batch if d.subscription.pk in claims]
+    for n, digest in enumerate(claimed):
+        delivery_id = claims[digest.subscription.pk]
+        message = digest_message(digest, connection=connection, fragments=WORKER_FRAGMENTS)
+        try:
+            connection.send_messages([message])
+        except (smtplib.SMTPException, OSError) as error:
+            if _is_permanent(error):
+                _mark_failed(delivery_id, digest.subscription.pk, error)
+                result.failed += 1
+                continue
+            # Give back this claim and the batch's unsent ones: the retry takes them at once.
+            unsent = [claims[d.subscription.pk] for d in claimed[n:]]
+            DigestDelivery.objects.filter(pk__in=unsent).update(
+                claimed_at=None, error=_describe(error)
+            )
+            raise TransientMailError(str(error)) from error
+        _mark_sent(delivery_id)
+        result.sent += 1
+
+
+def _claim(run: DigestRun, batch: list[Digest]) -> dict[int, int]:
+    """Take the (subscription, period) rows of a batch in one statement, or take over stale or
+    released claims; {subscription ID: delivery ID} of those taken."""
     table = DigestDelivery._meta.db_table
     stale = timezone.now() - timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT)
     with db.cursor() as cursor:
@@ -630,17 +718,25 @@ def _claim(run: DigestRun, digest: Digest) -> int | None:
             INSERT INTO {table} AS d
                 (subscription_id, run_id, period, status, as_of, claimed_at, attempts, error,
                  listing_ids)
-            VALUES (%s, %s, %s, 'claimed', %s, clock_timestamp(), 1, '', %s)
+            SELECT claim.subscription_id, %s, %s, 'claimed', %s, clock_timestamp(), 1, '',
+                   claim.listing_ids::bigint[]
+            FROM unnest(%s::bigint[], %s::text[]) AS claim(subscription_id, listing_ids)
             ON CONFLICT ON CONSTRAINT digest_delivery_once_per_period DO UPDATE
                 SET claimed_at = clock_timestamp(), attempts = d.attempts + 1,
                     run_id = EXCLUDED.run_id, listing_ids = EXCLUDED.listing_ids
                 WHERE d.status = 'claimed' AND (d.claimed_at IS NULL OR d.claimed_at < %s)
-            RETURNING d.id
+            RETURNING d.subscription_id, d.id
             """,  # noqa: S608 - the table name comes from the model
-            [digest.subscription.pk, run.pk, run.period, run.as_of, digest.listing_ids, stale],
+            [
+                run.pk,
+                run.period,
+                run.as_of,
+                [d.subscription.pk for d in batch],
+                ["{" + ",".join(map(str, d.listing_ids)) + "}" for d in batch],
+                stale,
+            ],
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return dict(cursor.fetchall())
 
 
 def _mark_sent(delivery_id: int) -> None:
@@ -658,10 +754,6 @@ def _mark_sent(delivery_id: int) -> None:
             """,  # noqa: S608 - table names come from the models
             [delivery_id],
         )
-
-
-def _release(delivery_id: int, error: Exception) -> None:
-    DigestDelivery.objects.filter(pk=delivery_id).update(claimed_at=None, error=_describe(error))
 
 
 def _mark_failed(delivery_id: int, subscription_id: int, error: Exception) -> None:

@@ -158,11 +158,13 @@ def test_a_transient_smtp_error_releases_the_claim_and_the_retry_sends_the_rest(
     run, [chunk] = digests.plan_run("weekly")
     with pytest.raises(digests.TransientMailError, match="451"):
         digests.deliver_chunk(run.pk, chunk)
-    released = DigestDelivery.objects.get(status="claimed")
-    assert released.claimed_at is None and "451" in released.error
+    # Nothing went out; every claim of the batch was given back for the retry to take.
+    assert not controlled_smtp.messages
+    released = DigestDelivery.objects.filter(status="claimed", claimed_at__isnull=True)
+    assert released.count() == 4 and all("451" in d.error for d in released)
     digests.deliver_chunk(run.pk, chunk)  # the retry
     assert [controlled_smtp.count_to(a) for a in emails] == [1, 1, 1, 1]
-    assert DigestDelivery.objects.get(pk=released.pk).attempts == 2
+    assert set(DigestDelivery.objects.values_list("status", "attempts")) == {("sent", 2)}
 
 
 @pytest.mark.django_db
@@ -384,8 +386,9 @@ def test_killing_the_worker_mid_run_still_sends_exactly_once(committed, controll
         assert len(controlled_smtp.messages) == 5
         second = Worker("rescuer", broker, EMAIL_PORT=str(controlled_smtp.port))
         _exactly_once(controlled_smtp, emails)
-        # The dead worker's claim on the held message was taken over by the new worker.
-        assert DigestDelivery.objects.filter(attempts=2).count() == 1
+        # The dead worker's unsent claims (messages 6 to 8 of the second chunk of four) were
+        # taken over by the new worker.
+        assert DigestDelivery.objects.filter(attempts=2).count() == 3
     finally:
         first.stop()
         if second:
@@ -422,7 +425,8 @@ def test_restarting_redis_mid_run_still_sends_exactly_once(committed, controlled
         wait_until(lambda: _answers(client), 10, "Redis did not come back")
         controlled_smtp.release.set()  # the held message fails (451) and is retried
         _exactly_once(controlled_smtp, emails)
-        assert DigestDelivery.objects.filter(attempts=2).count() == 1
+        # Messages 6 to 8 were given back after the 451 and sent by the retried task.
+        assert DigestDelivery.objects.filter(attempts=2).count() == 3
     finally:
         if worker:
             worker.stop()
