@@ -195,6 +195,10 @@ def run_worker(sink_port: int, broker_url: str) -> tuple[float, int, list[tuple[
     worker's memory (current KiB) sampled as the run goes."""
     env = {
         **os.environ,
+        # Production settings: no query log kept in memory.
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
+        "DJANGO_ALLOWED_HOSTS": "localhost",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": broker_url,
         "EMAIL_HOST": "127.0.0.1",

@@ -369,7 +369,7 @@ def build_digests(subscriptions: list[Subscription], as_of: datetime) -> dict[in
     digests = {}
     for preferences, members in groups.items():
         rows = sorted(matches[preferences], key=lambda r: (r[1] is None, r[1]), reverse=True)
-        reasons: dict[int, str] = {}
+        reasons: dict[tuple[int, str], str] = {}
         for subscription in members:
             digest = Digest(subscription, as_of)
             since = _watermark(subscription)
@@ -395,9 +395,11 @@ def build_digests(subscriptions: list[Subscription], as_of: datetime) -> dict[in
                     section = digest.closing
                 else:
                     continue
-                if pk not in reasons:
-                    reasons[pk] = match_reason(listings[pk], preferences, places)
-                section.append(DigestItem(listings[pk], reasons[pk]))
+                key = (pk, subscription.language)
+                if key not in reasons:
+                    with translation.override(subscription.language):
+                        reasons[key] = match_reason(listings[pk], preferences, places)
+                section.append(DigestItem(listings[pk], reasons[key]))
             digest.closing.sort(key=lambda item: item.listing.deadline)
             _shorten(digest, preferences)
             digests[subscription.pk] = digest

@@ -158,3 +158,25 @@ def test_period_keys(frequency, key):
 def test_a_bad_frequency_is_refused():
     with pytest.raises(ValueError, match="unknown frequency"):
         digests.period_key("hourly", NOW)
+
+
+def test_long_digests_keep_the_newest_and_link_to_the_rest(states, settings):
+    settings.DIGEST_MAX_ITEMS = 3
+    ana = subscriber(kinds=["funding"])
+    for n in range(5):
+        new_listing(f"Grant {n}", days_ago=n + 1)
+    digest = digests.next_digest(ana, NOW)
+    assert titles(digest.new) == ["Grant 0", "Grant 1", "Grant 2"]
+    assert digest.more_new == 2
+    assert digest.more_url.endswith("/opportunities/?sort=newest&kind=funding")
+    text = digests.digest_message(digest).body
+    assert "And 2 more new listings: see them on the portal" in text
+
+
+def test_spanish_subscribers_get_a_spanish_digest(states):
+    ana = subscriber(language="es", topics=["climate"])
+    new_listing("Climate grant", topics=[topic("climate")])
+    message = digests.digest_message(digests.next_digest(ana, NOW))
+    assert message.subject == "Nuevas oportunidades para usted: 1 nuevas, 0 cierran pronto"
+    assert "Coincide con sus temas: Climate." in message.body
+    assert "Darse de baja:" in message.body
