@@ -92,13 +92,7 @@ def new_listings(now, rng: random.Random) -> None:
             False, "in_person", "", deadline, "America/New_York", "",
             f"https://example.gov/digest-bench/{n}", "", published, published, published,
         ))  # fmt: skip
-    columns = [
-        "title", "slug", "kind", "status", "summary", "body", "sponsor", "is_global", "audiences",
-        "government_levels", "targets_underserved", "education_levels",
-        "us_citizenship_required", "is_paid", "format", "duration", "deadline", "time_zone",
-        "location", "apply_url", "apply_contact", "published_at", "created_at", "updated_at",
-    ]  # fmt: skip
-    _copy(Listing._meta.db_table, columns, rows)
+    _copy(Listing._meta.db_table, generate.COLUMNS, rows)
     ids = list(
         Listing.objects.filter(slug__startswith="digest-bench-").values_list("id", flat=True)
     )

@@ -1,12 +1,10 @@
 """Delivery: each subscriber gets each period's digest exactly once, over real SMTP, from a real
 Celery worker, even when the worker or Redis dies mid-run or beat fires twice."""
 
-import os
 import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -26,7 +24,7 @@ from opportunities.models import (
     Subscription,
     SubscriptionStatus,
 )
-from tests.conftest import BASE_DIR, _test_database_url, ensure_curation_data
+from tests.conftest import ensure_curation_data, start_celery_worker
 from tests.factories import ListingFactory
 from tests.opportunities.mailserver import ControlledSMTP
 
@@ -327,21 +325,7 @@ class Worker:
 
     def __init__(self, name: str, broker: Celery, **env):
         self.broker = broker
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable, "-m", "celery", "-A", "diplomacy", "worker",
-                "--pool", "solo", "--hostname", f"{name}-{os.getpid()}@%h",
-                "--without-gossip", "--without-mingle", "--loglevel", "ERROR",
-            ],
-            cwd=BASE_DIR,
-            env={
-                **os.environ,
-                "PYTEST_VERSION": os.environ.get("PYTEST_VERSION", "1"),
-                "DATABASE_URL": _test_database_url(),
-                **FAULT_ENV,
-                **env,
-            },
-        )  # fmt: skip
+        self.process = start_celery_worker(name, **FAULT_ENV, **env)
         wait_until(
             lambda: self.process.poll() is not None or broker.control.ping(timeout=0.5),
             30,
