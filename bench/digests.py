@@ -204,7 +204,7 @@ def run_worker(sink_port: int, broker_url: str) -> tuple[float, int, list[tuple[
          "--loglevel", "WARNING"],
         cwd=BASE_DIR, env=env,
     )  # fmt: skip
-    app = Celery(broker=broker_url)
+    app = Celery(broker=broker_url, set_as_current=False)
     try:
         while not app.control.ping(timeout=0.5):
             if worker.poll() is not None:

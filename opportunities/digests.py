@@ -560,10 +560,17 @@ def digest_message(
         language=subscription.language,
         connection=connection,
         headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "List-Id": f"<digest.{settings.DIGEST_LIST_DOMAIN}>",
             "Message-ID": make_msgid("digest", domain=settings.DIGEST_LIST_DOMAIN),
+            # A staff member's mail client must not offer to unsubscribe the real subscriber.
+            **(
+                {}
+                if test
+                else {
+                    "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                }
+            ),
         },
     )
 

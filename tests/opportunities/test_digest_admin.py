@@ -99,6 +99,8 @@ def test_send_me_a_test_digest_goes_to_the_staff_member_only(client, subscriptio
     [message] = mailbox.wait_for(1)
     assert message["To"] == "staff@state.example.gov"
     assert message["Subject"].startswith("[Test] New opportunities for you")
+    # No one-click header: the staff member's mail client must not unsubscribe the subscriber.
+    assert message["List-Unsubscribe"] is None
     assert not DigestDelivery.objects.exists()
     assert Subscription.objects.get().last_digest_at is None
 

@@ -359,7 +359,7 @@ def test_killing_the_worker_mid_run_still_sends_exactly_once(committed, controll
     emails = subscribers(12)
     ListingFactory()
     controlled_smtp.hold_message = 6  # the worker dies while handing over the 6th message
-    broker = Celery(broker=celery_app.conf.broker_url)
+    broker = Celery(broker=celery_app.conf.broker_url, set_as_current=False)
     first = Worker("doomed", broker, EMAIL_PORT=str(controlled_smtp.port))
     second = None
     try:
@@ -391,7 +391,7 @@ def test_restarting_redis_mid_run_still_sends_exactly_once(committed, controlled
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
     client = redis.Redis(port=port)
     wait_until(lambda: _answers(client), 10, "Redis did not start")
-    broker = Celery(broker=f"redis://127.0.0.1:{port}/15")
+    broker = Celery(broker=f"redis://127.0.0.1:{port}/15", set_as_current=False)
     worker = None
     try:
         worker = Worker(
