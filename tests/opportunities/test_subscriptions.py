@@ -351,3 +351,14 @@ def test_not_interested_query_count(client, states, django_assert_max_num_querie
     token = digests.make_token(digests.NOT_INTERESTED, subscription.pk, listing.pk)
     with django_assert_max_num_queries(4):
         assert client.post(f"/subscribe/not-interested/{token}/").status_code == 200
+
+
+def test_check_your_email_page_says_what_happens_next(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(0):
+        response = client.get("/subscribe/check-your-email/")
+    assert "Open it and follow the link to confirm your subscription" in response.content.decode()
+
+
+def test_subscription_pages_refuse_other_methods(client):
+    assert client.put("/subscribe/").status_code == 405
+    assert client.delete("/subscribe/unsubscribe/x/").status_code == 405
