@@ -37,6 +37,15 @@ SENTENCES = [
 ]
 
 
+# The listing columns the generators fill, in the order of their rows.
+COLUMNS = [
+    "title", "slug", "kind", "status", "summary", "body", "sponsor", "is_global", "audiences",
+    "government_levels", "targets_underserved", "education_levels",
+    "us_citizenship_required", "is_paid", "format", "duration", "deadline", "time_zone",
+    "location", "apply_url", "apply_contact", "published_at", "created_at", "updated_at",
+]  # fmt: skip
+
+
 def _text(rng: random.Random, n: int) -> tuple[str, str, str]:
     subject, form, who = rng.choice(SUBJECTS), rng.choice(FORMS), rng.choice(WHO)
     title = f"{subject.capitalize()} {form} for {who}"
@@ -62,12 +71,6 @@ def generate_listings(count: int, seed: int = 7) -> None:
     topics = list(Topic.objects.values_list("id", flat=True))
     bureaus = list(Bureau.objects.values_list("id", flat=True))
     kinds, formats = Kind.values, Format.values
-    columns = [
-        "title", "slug", "kind", "status", "summary", "body", "sponsor", "is_global", "audiences",
-        "government_levels", "targets_underserved", "education_levels",
-        "us_citizenship_required", "is_paid", "format", "duration", "deadline", "time_zone",
-        "location", "apply_url", "apply_contact", "published_at", "created_at", "updated_at",
-    ]  # fmt: skip
     table = Listing._meta.db_table
     batch = 5000
     with tqdm(total=count - existing, desc="Generating listings", unit="listing") as progress:
@@ -89,7 +92,7 @@ def generate_listings(count: int, seed: int = 7) -> None:
                     f"https://example.gov/bench/{n}", "", published, published, published,
                 ))  # fmt: skip
             with connection.cursor() as cursor:
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
                 cursor.execute(

@@ -1,7 +1,7 @@
 """Reach: which places the portal has reached, where the gaps are, what people read.
 
-A place is *reached* when it has an international tie on record, a confirmed local solution or
-confirmed priorities (and, once email digests exist, a subscriber). The *gaps* are the places
+A place is *reached* when it has an international tie on record, a confirmed local solution,
+confirmed priorities or a confirmed email subscriber. The *gaps* are the places
 not reached yet, largest first; staff mark the ones to reach first as underserved in the admin.
 
 Listing views are counted without a database write per request: each view increments a field
@@ -33,7 +33,7 @@ from cities.models import (
     SolutionStatus,
     State,
 )
-from opportunities.models import Listing
+from opportunities.models import Listing, Subscription, SubscriptionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +63,18 @@ def has_priorities() -> Q:
     return Exists(PriorityResponse.objects.filter(place=OuterRef("pk"), is_current=True))
 
 
+def has_subscriber() -> Q:
+    """Someone gets digests for the place (a paused subscriber still counts as reached)."""
+    return Exists(
+        Subscription.objects.filter(
+            place=OuterRef("pk"),
+            status__in=[SubscriptionStatus.CONFIRMED, SubscriptionStatus.PAUSED],
+        )
+    )
+
+
 def reached() -> Q:
-    return has_tie() | has_solution() | has_priorities()
+    return has_tie() | has_solution() | has_priorities() | has_subscriber()
 
 
 def places_by_state(condition: Q) -> dict[int, int]:
@@ -87,14 +97,15 @@ def open_listings_by_state() -> dict[int, int]:
     return {pk: everywhere + counts.get(pk, 0) for pk in State.objects.values_list("pk", flat=True)}
 
 
-FIGURES = ["places", "reached", "ties", "solutions", "priorities", "underserved",
+FIGURES = ["places", "reached", "ties", "solutions", "priorities", "subscribed", "underserved",
            "underserved_reached"]  # fmt: skip
 
 
 def figures_by_state() -> dict[int, dict[str, int]]:
     """Per state id: places, and how many are reached, have ties, published solutions,
-    current priorities, are underserved, are underserved and reached. One scan of the places,
-    each place's facts looked up once (a subquery in FROM, which the ORM cannot write)."""
+    current priorities, email subscribers, are underserved, are underserved and reached. One
+    scan of the places, each place's facts looked up once (a subquery in FROM, which the ORM
+    cannot write)."""
     facts = (
         Place.objects.order_by()
         .annotate(
@@ -102,17 +113,21 @@ def figures_by_state() -> dict[int, dict[str, int]]:
             solution=has_solution(),
             published=has_published_solution(),
             priority=has_priorities(),
+            subscriber=has_subscriber(),
         )  # fmt: skip
-        .values("state_id", "is_underserved", "tie", "solution", "published", "priority")
+        .values(
+            "state_id", "is_underserved", "tie", "solution", "published", "priority", "subscriber"
+        )
     )
     sql, params = facts.query.sql_with_params()
-    reached_sql = "(tie OR solution OR priority)"
+    reached_sql = "(tie OR solution OR priority OR subscriber)"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT state_id, count(*), count(*) FILTER (WHERE {reached_sql}),
                    count(*) FILTER (WHERE tie), count(*) FILTER (WHERE published),
-                   count(*) FILTER (WHERE priority), count(*) FILTER (WHERE is_underserved),
+                   count(*) FILTER (WHERE priority), count(*) FILTER (WHERE subscriber),
+                   count(*) FILTER (WHERE is_underserved),
                    count(*) FILTER (WHERE is_underserved AND {reached_sql})
             FROM ({sql}) AS facts GROUP BY state_id
             """,  # noqa: S608 - the inner query is the ORM's, its values are parameters

@@ -39,6 +39,7 @@ def _staff_metrics() -> dict:
         "ties": _("With international ties"),
         "solutions": _("With published solutions"),
         "priorities": _("With current priorities"),
+        "subscribed": _("With email subscribers"),
     }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -212,9 +213,9 @@ TRUSTED_PROXIES = int(env("DJANGO_TRUSTED_PROXIES", "0"))
 # Posts allowed per client address and per email address to the local solutions and priorities
 # forms (django-ratelimit syntax: count/period, e.g. 5/h).
 PUBLIC_FORM_RATE = env("PUBLIC_FORM_RATE", "5/h")
-# Dotted path of a function giving the reach dashboard its digest delivery totals, set by the
-# email digests; empty until they exist (see cities/reach.py).
-REACH_DIGEST_TOTALS = ""
+# Dotted path of a function giving the reach dashboard its digest delivery totals (the email
+# digests'; empty would say they are not available, see cities/reach.py).
+REACH_DIGEST_TOTALS = "opportunities.digests.delivery_totals"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -351,3 +352,59 @@ CELERY_BEAT_SCHEDULE["write-bulk-downloads"] = {
     "task": "opportunities.tasks.write_bulk_downloads",
     "schedule": 60 * 60.0,
 }
+# Email digests (opportunities/digests.py). Celery settings for exactly-once delivery:
+# - acks_late (on the digest tasks, which are idempotent): a task's message is acknowledged
+#   only after it finished, so a worker killed mid-chunk leaves it in Redis for another worker;
+#   reject_on_worker_lost puts it back at once when a prefork child dies. Repeats are harmless
+#   because every digest is claimed in PostgreSQL (unique per subscriber and period) first.
+# - prefetch multiplier 1: a worker holds one unacknowledged chunk at a time, so a dead worker
+#   delays one chunk, not dozens, and long chunks do not wait behind each other.
+# - visibility_timeout: Redis gives an unacknowledged message to another worker after this
+#   many seconds. It must exceed the longest chunk and the longest retry countdown (else a task
+#   runs twice at once, which the claims make safe but wasteful); it is how fast a dead
+#   worker's chunk comes back. There is no result backend (results are ignored), so the
+#   broker's transport options are the only place it must be set.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_VISIBILITY_TIMEOUT = int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Look for messages past their visibility timeout every few seconds (kombu's default
+    # sweep, every 100 s, would leave a dead worker's chunk waiting long after it expired).
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
+}
+# Subscribers per chunk task (IDs only travel through the broker).
+DIGEST_CHUNK_SIZE = int(env("DIGEST_CHUNK_SIZE", "500"))
+# A claimed digest not marked sent after this many seconds belongs to a dead worker. Claims are
+# taken 50 at a time, so it must cover 50 slow sends (and stay below the visibility timeout).
+DIGEST_CLAIM_TIMEOUT = int(env("DIGEST_CLAIM_TIMEOUT", str(max(300, 50 * 2 * EMAIL_TIMEOUT))))
+# First retry after a transient SMTP error, in seconds; doubles each time (at most 6 tries).
+DIGEST_RETRY_BACKOFF = int(env("DIGEST_RETRY_BACKOFF", "60"))
+# The mailto half of List-Unsubscribe: a mailbox staff read (subject carries the signed token).
+DIGEST_UNSUBSCRIBE_EMAIL = env("DIGEST_UNSUBSCRIBE_EMAIL", "unsubscribe@localhost")
+DIGEST_LIST_DOMAIN = urlsplit(SITE_URL).hostname or "localhost"
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "send-daily-digests": {
+            "task": "opportunities.tasks.send_digests",
+            "schedule": crontab(hour=11, minute=0),
+            "kwargs": {"frequency": "daily"},
+        },
+        "send-weekly-digests": {
+            "task": "opportunities.tasks.send_digests",
+            "schedule": crontab(hour=11, minute=0, day_of_week="tue"),
+            "kwargs": {"frequency": "weekly"},
+        },
+        "send-monthly-digests": {
+            "task": "opportunities.tasks.send_digests",
+            "schedule": crontab(hour=11, minute=0, day_of_month="1"),
+            "kwargs": {"frequency": "monthly"},
+        },
+    }
+)
+# Subscription requests allowed per IP address and per email address (django-ratelimit rates).
+SUBSCRIBE_RATE_PER_IP = env("SUBSCRIBE_RATE_PER_IP", "20/h")
+SUBSCRIBE_RATE_PER_ADDRESS = env("SUBSCRIBE_RATE_PER_ADDRESS", "3/h")
+# Listings per digest section; more new matches become a link to the search page.
+DIGEST_MAX_ITEMS = int(env("DIGEST_MAX_ITEMS", "20"))

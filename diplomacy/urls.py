@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from diplomacy import two_factor, views
-from opportunities import open_data
+from opportunities import open_data, subscription_views
 from opportunities import views as opportunity_views
 
 urlpatterns = [
@@ -20,7 +20,8 @@ urlpatterns += i18n_patterns(
     path("programs/", opportunity_views.programs, name="programs"),
     path("events/", opportunity_views.events, name="events"),
     path("events/calendar.ics", opportunity_views.events_ics, name="events_ics"),
-    path("subscribe/", views.upcoming, {"section": "subscribe"}, name="subscribe"),
+    path("subscribe/", subscription_views.subscribe, name="subscribe"),
+    path("subscribe/", include("opportunities.subscription_urls")),
     path("states/", include("cities.urls")),
     path("admin/two-factor/", two_factor.verify, name="two_factor"),
     path("solutions/", include("cities.solution_urls")),

@@ -2,7 +2,6 @@
 
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from diplomacy import health
@@ -29,15 +28,7 @@ def about(request):
 
 
 # Sections of the portal that later releases fill; their links already lead somewhere useful.
-UPCOMING_SECTIONS = {
-    "subscribe": {
-        "title": _("Subscribe to email updates"),
-        "lead": _(
-            "You will be able to get a digest of new opportunities that fit your place and "
-            "interests by email."
-        ),
-    },
-}
+UPCOMING_SECTIONS: dict[str, dict] = {}
 
 
 def upcoming(request, section):

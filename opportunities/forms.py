@@ -2,8 +2,16 @@ from django import forms
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from cities.models import Bureau
-from opportunities.models import EducationLevel, Format, Listing, Topic
+from cities.models import Bureau, Place, State
+from opportunities.models import (
+    EducationLevel,
+    Format,
+    Frequency,
+    Kind,
+    Listing,
+    Role,
+    Topic,
+)
 
 
 class StudentFinderForm(forms.Form):
@@ -78,3 +86,130 @@ class StudentFinderForm(forms.Form):
             .prefetch_related("topics")
             .order_by(F("deadline").asc(nulls_last=True), "title")
         )
+
+
+class PreferencesForm(forms.Form):
+    """What a subscriber wants in their digest. Field names match the search page's filters
+    (topic, region, kind), so a search's choices carry over to the subscription."""
+
+    role = forms.ChoiceField(
+        label=_("I am"),
+        choices=Role.choices,
+        initial=Role.LOCAL_GOVERNMENT,
+        widget=forms.RadioSelect,
+    )
+    state = forms.ModelChoiceField(
+        label=_("State or territory (optional)"),
+        queryset=State.objects.order_by("name"),
+        to_field_name="usps_code",
+        empty_label=_("Any state"),
+        required=False,
+    )
+    place_name = forms.CharField(
+        label=_("City or county (optional)"),
+        help_text=_("For example: Denver, or Denver County. Pick the state too."),
+        max_length=200,
+        required=False,
+    )
+    topic = forms.ModelMultipleChoiceField(
+        label=_("Topics"),
+        help_text=_("Leave all unticked to hear about every topic."),
+        queryset=Topic.objects.order_by("name"),
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    region = forms.ModelMultipleChoiceField(
+        label=_("Regions of the world"),
+        help_text=_("Leave all unticked to hear about every region."),
+        queryset=Bureau.objects.order_by("code"),
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    kind = forms.MultipleChoiceField(
+        label=_("Kinds of opportunity"),
+        help_text=_("Leave all unticked to hear about every kind."),
+        choices=Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    frequency = forms.ChoiceField(
+        label=_("How often"),
+        choices=Frequency.choices,
+        initial=Frequency.WEEKLY,
+        widget=forms.RadioSelect,
+    )
+
+    def clean(self):
+        data = super().clean()
+        name, state = (data.get("place_name") or "").strip(), data.get("state")
+        data["place"] = None
+        if name and "state" not in self.errors:
+            if state is None:
+                self.add_error("state", _("Pick the state of your city or county."))
+                return data
+            # Cities first, then the largest: "Denver" is the city, "Denver County" the county.
+            place = (
+                Place.objects.filter(state=state, name__iexact=name)
+                .order_by("kind", F("population").desc(nulls_last=True))
+                .first()
+            )
+            if place is None:
+                self.add_error(
+                    "place_name",
+                    _(
+                        "We have no city or county called “%(name)s” in %(state)s. Check the "
+                        "spelling (for example “Denver County”), or leave it empty."
+                    )
+                    % {"name": name, "state": state.name},
+                )
+            data["place"] = place
+        return data
+
+    def preferences(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "role": data["role"],
+            "state": data["state"],
+            "place": data["place"],
+            "topics": list(data["topic"]),
+            "bureaus": list(data["region"]),
+            "kinds": data["kind"],
+            "frequency": data["frequency"],
+        }
+
+    @classmethod
+    def initial_from(cls, subscription) -> dict:
+        return {
+            "role": subscription.role,
+            "state": subscription.state.usps_code if subscription.state else "",
+            "place_name": subscription.place.name if subscription.place else "",
+            "topic": [t.slug for t in subscription.topics.all()],
+            "region": [b.code for b in subscription.bureaus.all()],
+            "kind": subscription.kinds,
+            "frequency": subscription.frequency,
+        }
+
+    @classmethod
+    def initial_from_search(cls, params) -> dict:
+        """Search filters to pre-fill the form with; values that mean nothing are dropped."""
+        topics, regions = params.getlist("topic")[:50], params.getlist("region")[:10]
+        if topics:
+            topics = set(Topic.objects.filter(slug__in=topics).values_list("slug", flat=True))
+        if regions:
+            regions = set(Bureau.objects.filter(code__in=regions).values_list("code", flat=True))
+        return {
+            "topic": [t for t in params.getlist("topic") if t in topics],
+            "region": [r for r in params.getlist("region") if r in regions],
+            "kind": [k for k in params.getlist("kind") if k in Kind.values],
+        }
+
+
+class SubscribeForm(PreferencesForm):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        error_messages={"invalid": _("Enter an email address such as name@example.gov.")},
+    )
+    field_order = ["email"]

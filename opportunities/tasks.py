@@ -1,8 +1,13 @@
-"""Celery tasks: thin wrappers around the publishing and export services, safe to run twice."""
+"""Celery tasks: thin wrappers around the publishing, export and digest services, safe to run
+twice."""
+
+from datetime import datetime
 
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
 
-from opportunities import exports, publishing
+from opportunities import digests, exports, publishing
 
 
 @shared_task
@@ -18,3 +23,28 @@ def archive_expired_listings() -> int:
 @shared_task
 def write_bulk_downloads() -> int:
     return exports.write_bulk_downloads()
+
+
+# Digest tasks are idempotent (every digest is claimed in the database before it is sent), so
+# their messages are acknowledged late: a worker that dies leaves its chunk for another one.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_digests(frequency: str, now: str | None = None) -> int:
+    """Beat's trigger for one frequency: plan the period's run, one chunk task per chunk.
+    `now` (ISO 8601) runs the period of another moment instead, by hand."""
+    with transaction.atomic():
+        run, chunks = digests.plan_run(frequency, datetime.fromisoformat(now) if now else None)
+        for chunk in chunks:
+            send_digest_chunk.delay_on_commit(run.pk, chunk)
+    return len(chunks)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6)
+def send_digest_chunk(self, run_id: int, subscription_ids: list[int]) -> int:
+    try:
+        return digests.deliver_chunk(run_id, subscription_ids).sent
+    except digests.TransientMailError as error:
+        if self.request.retries >= self.max_retries:
+            digests.give_up(run_id, subscription_ids, str(error))
+            return 0
+        backoff = settings.DIGEST_RETRY_BACKOFF * 2**self.request.retries
+        raise self.retry(countdown=backoff) from error

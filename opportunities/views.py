@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -48,6 +49,8 @@ def listing_search(request):
 def search_page_context(request, filterset, results, text: str, problems: list[str]) -> dict:
     query = request.GET.copy()
     query.pop("after", None)
+    feed_query = feeds.valid_query_string(filterset)
+    valid = QueryDict(feed_query)
     return {
         "filterset": filterset,
         "form": filterset.form,
@@ -55,7 +58,11 @@ def search_page_context(request, filterset, results, text: str, problems: list[s
         "text": text,
         "problems": problems,
         "query_string": query.urlencode(),
-        "feed_query": feeds.valid_query_string(filterset),
+        "feed_query": feed_query,
+        # "Get these by email" carries the understood filters that a subscription can keep.
+        "subscribe_query": urlencode(
+            [(key, value) for key in ("topic", "region", "kind") for value in valid.getlist(key)]
+        ),
         "facet_groups": _facet_groups(filterset, results.facets, request.GET),
     }
 

@@ -70,14 +70,13 @@ def _test_database_url() -> str:
     return f"postgres://{database['USER']}{password}@{host}{port}/{database['NAME']}"
 
 
-@pytest.fixture
-def celery_worker():
-    """A real Celery worker process on the test Redis broker and the test database, stopped
-    after the test. Tests that need it to see their data use `transactional_db`."""
-    process = subprocess.Popen(  # noqa: S603
+def start_celery_worker(name: str, **env: str) -> subprocess.Popen:
+    """A real Celery worker process (solo pool) on the test database; `env` adds to or
+    overrides the environment (another broker, another SMTP server, shorter timeouts)."""
+    return subprocess.Popen(  # noqa: S603
         [
             sys.executable, "-m", "celery", "-A", "diplomacy", "worker",
-            "--pool", "solo", "--hostname", f"test-{os.getpid()}@%h",
+            "--pool", "solo", "--hostname", f"{name}-{os.getpid()}@%h",
             "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
         ],
         cwd=BASE_DIR,
@@ -85,8 +84,16 @@ def celery_worker():
             **os.environ,
             "PYTEST_VERSION": os.environ.get("PYTEST_VERSION", "1"),
             "DATABASE_URL": _test_database_url(),
+            **env,
         },
     )  # fmt: skip
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker process on the test Redis broker and the test database, stopped
+    after the test. Tests that need it to see their data use `transactional_db`."""
+    process = start_celery_worker("test")
     try:
         deadline = time.monotonic() + 30
         while not celery_app.control.ping(timeout=0.5):

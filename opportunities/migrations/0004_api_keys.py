@@ -27,7 +27,7 @@ def let_administrators_manage_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('opportunities', '0002_groups_and_topics'),
+        ('opportunities', '0003_digests'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,6 +8,7 @@ from datetime import UTC
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from cities import reach
 from cities.models import (
@@ -21,6 +22,7 @@ from cities.models import (
     SolutionStatus,
     State,
 )
+from opportunities.models import DigestDelivery, DigestRun, Subscription, SubscriptionStatus
 from tests.conftest import ensure_curation_data
 from tests.factories import ListingFactory, PlaceFactory, topic
 
@@ -73,13 +75,13 @@ def test_dashboard_totals_match_hand_made_data(client, curator, hand_made):
     html = response.content.decode()
     totals = dict(re.findall(r'data-total="(\w+)">(?:<a[^>]*>)?([^<]+)<', html))
     assert totals == {
-        "reached": "3 / 6", "ties": "1", "solutions": "1", "priorities": "1",
+        "reached": "3 / 6", "ties": "1", "solutions": "1", "priorities": "1", "subscribed": "0",
         "underserved": "1 / 2", "triage": "0",
     }  # fmt: skip
     rows = dict(re.findall(r">(Colorado|Texas)</a></th>((?:<td[^>]*>\d+</td>)+)", html))
     figures = {state: re.findall(r">(\d+)<", cells) for state, cells in rows.items()}
-    # reached, ties, published solutions, priorities
-    assert figures == {"Colorado": ["2", "1", "1", "0"], "Texas": ["1", "0", "0", "1"]}
+    # reached, ties, published solutions, priorities, email subscribers
+    assert figures == {"Colorado": ["2", "1", "1", "0", "0"], "Texas": ["1", "0", "0", "1", "0"]}
     assert 'aria-label="Colorado: 2 places (reached)"' in html
 
 
@@ -98,7 +100,47 @@ def test_dashboard_map_switches_metric_and_reports_a_bad_one(client, curator, ha
     assert "There is no map of “&lt;script&gt;”" in response.content.decode()
 
 
-def test_digest_section_stays_empty_until_digests_provide_totals(client, curator, hand_made):
+def test_an_email_subscriber_makes_a_place_reached(client, curator, hand_made):
+    houston = Place.objects.get(name="Houston")
+    subscribe(houston, "mayor@houston.example.gov")
+    html = client.get("/staff/reach/").content.decode()
+    totals = dict(re.findall(r'data-total="(\w+)">(?:<a[^>]*>)?([^<]+)<', html))
+    assert totals["reached"] == "4 / 6"
+    assert totals["subscribed"] == "1"
+    assert houston not in reach.gaps()
+
+
+def test_digest_section_shows_subscribers_and_deliveries(client, curator, hand_made):
+    subscribe(hand_made["denver"], "a@denver.example.gov")
+    subscribe(hand_made["denver"], "b@denver.example.gov")
+    pending = subscribe(hand_made["austin"], "c@austin.example.gov", SubscriptionStatus.PENDING)
+    run = DigestRun.objects.create(
+        frequency="weekly", period="2026-W48", as_of=timezone.now(), started_at=timezone.now()
+    )
+    for number, status in enumerate(["sent", "sent", "failed"]):
+        DigestDelivery.objects.create(
+            subscription=Subscription.objects.all()[number], run=run, period="2026-W48",
+            status=status, as_of=run.as_of, sent_at=run.as_of if status == "sent" else None,
+        )  # fmt: skip
+    assert pending.status == "pending"
+
+    html = client.get("/staff/reach/").content.decode()
+    digests = html[html.index('id="digests-heading"') : html.index('id="gaps-heading"')]
+    assert "<dt>Confirmed subscribers</dt><dd>2</dd>" in digests
+    assert "<dt>Places with subscribers</dt><dd>1</dd>" in digests
+    assert "<dt>Digests sent</dt><dd>2</dd>" in digests
+    assert "<dt>Digests that failed</dt><dd>1</dd>" in digests
+
+
+def subscribe(place, email, status=SubscriptionStatus.CONFIRMED):
+    return Subscription.objects.create(
+        email=email, place=place, state=place.state, status=status,
+        confirmed_at=timezone.now() if status != SubscriptionStatus.PENDING else None,
+    )  # fmt: skip
+
+
+def test_digest_section_says_when_no_totals_are_configured(client, curator, hand_made, settings):
+    settings.REACH_DIGEST_TOTALS = ""
     html = client.get("/staff/reach/").content.decode()
     digests = html[html.index('id="digests-heading"') : html.index('id="gaps-heading"')]
     assert "appear here once email digests are running" in digests

@@ -383,7 +383,3 @@ class Listing(models.Model):
         if self.deadline is None:
             return None
         return max((self.deadline - timezone.now()).days, 0)
-
-
-# API keys belong to the open-data API; imported here so that Django registers the model.
-from opportunities.api.keys import ApiKey  # noqa: E402, F401

@@ -1,0 +1,196 @@
+"""Digests in the admin: runs with counts and timing, subscriptions with their delivery log, a
+preview of the next digest and a test digest to oneself. Subscribers' addresses are shown only
+to staff with the `view_subscriber_email` permission."""
+
+from csp.constants import SELF
+from csp.decorators import csp_replace
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from opportunities import digests
+from opportunities.models import DigestDelivery, DigestRun, Subscription
+
+EMAIL_PERMISSION = "opportunities.view_subscriber_email"
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DigestRun)
+class DigestRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "period",
+        "started_at",
+        "took",
+        "subscribers",
+        "matched",
+        "sent",
+        "skipped",
+        "failed",
+        "progress",
+    ]
+    list_filter = ["frequency"]
+    date_hierarchy = "started_at"
+
+    @admin.display(description=_("took"))
+    def took(self, run):
+        duration = run.duration
+        return _("running") if duration is None else f"{duration.total_seconds():.1f} s"
+
+    @admin.display(description=_("chunks done"))
+    def progress(self, run):
+        return f"{min(run.chunks_done, run.chunks_total)} / {run.chunks_total}"
+
+
+class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
+    model = DigestDelivery
+    fields = ["period", "status", "claimed_at", "sent_at", "attempts", "error", "listing_ids"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    ordering = ["-as_of"]
+    verbose_name_plural = _("delivery log")
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_filter = ["status", "frequency", "role", "language"]
+    list_select_related = ["state"]
+    readonly_fields = [
+        "email",
+        "masked_email",
+        "status",
+        "confirmed_at",
+        "unsubscribed_at",
+        "last_digest_at",
+        "created_at",
+    ]
+    autocomplete_fields = ["state", "place"]
+    filter_horizontal = ["topics", "bureaus"]
+    inlines = [DeliveryInline]
+    change_form_template = "admin/opportunities/subscription/change_form.html"
+    show_full_result_count = False
+
+    @admin.display(description=_("email address"))
+    def masked_email(self, subscription):
+        return subscription.masked_email
+
+    def _address_field(self, request) -> str:
+        return "email" if request.user.has_perm(EMAIL_PERMISSION) else "masked_email"
+
+    def get_list_display(self, request):
+        return [
+            self._address_field(request),
+            "status",
+            "frequency",
+            "role",
+            "state",
+            "confirmed_at",
+        ]
+
+    def get_search_fields(self, request):
+        # Searching by address would tell who is subscribed.
+        return ["email"] if request.user.has_perm(EMAIL_PERMISSION) else []
+
+    def get_fields(self, request, obj=None):
+        return [
+            self._address_field(request),
+            "status",
+            "role",
+            "language",
+            "frequency",
+            "state",
+            "place",
+            "topics",
+            "bureaus",
+            "kinds",
+            "confirmed_at",
+            "last_digest_at",
+            "unsubscribed_at",
+            "created_at",
+        ]
+
+    def has_add_permission(self, request):
+        # Subscribers confirm their own address; staff never add one.
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="subscription_preview",
+            ),
+            path(
+                "<int:pk>/preview.html",
+                self.admin_site.admin_view(self.preview_html_view),
+                name="subscription_preview_html",
+            ),
+            path(
+                "<int:pk>/test-digest/",
+                self.admin_site.admin_view(self.test_digest_view),
+                name="subscription_test_digest",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _subscription(self, request, pk) -> Subscription:
+        subscription = get_object_or_404(Subscription, pk=pk)
+        if not self.has_view_permission(request, subscription):
+            raise PermissionDenied
+        return subscription
+
+    def preview_view(self, request, pk):
+        subscription = self._subscription(request, pk)
+        digest = digests.next_digest(subscription)
+        message = digests.digest_message(digest, to="preview@localhost")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "subscription": subscription,
+            "digest": digest,
+            "subject": message.subject,
+            "text": message.body,
+            "title": _("Next digest of subscription #%(id)s") % {"id": subscription.pk},
+        }
+        return TemplateResponse(request, "admin/opportunities/subscription/preview.html", context)
+
+    # The email's own HTML, as a mail client shows it: its style attributes need this page's
+    # policy to allow inline styles (it has no scripts, and only staff can open it).
+    @csp_replace({"style-src": [SELF, "'unsafe-inline'"], "img-src": [SELF, "data:", "https:"]})
+    def preview_html_view(self, request, pk):
+        subscription = self._subscription(request, pk)
+        message = digests.digest_message(digests.next_digest(subscription), to="preview@localhost")
+        return HttpResponse(message.alternatives[0][0])
+
+    def test_digest_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        subscription = self._subscription(request, pk)
+        back = reverse("admin:opportunities_subscription_change", args=[pk])
+        to = request.user.email
+        if not to:
+            messages.error(request, _("Add an email address to your staff account first."))
+            return redirect(back)
+        if digests.send_test_digest(subscription, to).is_empty:
+            messages.warning(
+                request,
+                _("Sent to %(email)s, but the digest is empty: subscribers would get nothing now.")
+                % {"email": to},
+            )
+        else:
+            messages.success(request, _("Test digest sent to %(email)s.") % {"email": to})
+        return redirect(back)
