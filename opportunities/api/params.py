@@ -5,6 +5,7 @@ for the OpenAPI schema from the same FilterSet the search page uses."""
 from __future__ import annotations
 
 import django_filters
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -46,15 +47,32 @@ def _choice_schema(values: list[str]) -> dict:
     return {"type": "string", "enum": values} if values else {"type": "string"}
 
 
+def _filters_and_fields(filterset_class):
+    """Each filter with its form field (choices included), or without fields when the database
+    cannot be read: `check --deploy` builds the schema, and may run before `migrate`."""
+    try:
+        filterset = filterset_class(queryset=filterset_class._meta.model.objects.none())
+        fields = filterset.form.fields
+        for name, filter_ in filterset.filters.items():
+            if isinstance(
+                filter_, (django_filters.MultipleChoiceFilter, django_filters.ChoiceFilter)
+            ):
+                fields[name].choices = list(fields[name].choices)  # reads the database now
+        return filterset.filters, fields
+    except DatabaseError:
+        return filterset_class.base_filters, {}
+
+
 def filterset_parameters(filterset_class) -> list[OpenApiParameter]:
     """OpenAPI query parameters for every filter, with the choices the database has now."""
-    filterset = filterset_class(queryset=filterset_class._meta.model.objects.none())
+    filters, fields = _filters_and_fields(filterset_class)
     parameters = []
-    for name, filter_ in filterset.filters.items():
-        field = filterset.form.fields[name]
+    for name, filter_ in filters.items():
+        field = fields.get(name)
+        choices = field.choices if field is not None and hasattr(field, "choices") else []
         description = str(filter_.label or name)
         if isinstance(filter_, django_filters.MultipleChoiceFilter):
-            values = [str(value) for value, _label in field.choices]
+            values = [str(value) for value, _label in choices]
             parameters.append(
                 OpenApiParameter(
                     name,
@@ -65,7 +83,7 @@ def filterset_parameters(filterset_class) -> list[OpenApiParameter]:
                 )
             )
         elif isinstance(filter_, django_filters.ChoiceFilter):
-            values = [str(value) for value, _label in field.choices if value != ""]
+            values = [str(value) for value, _label in choices if value != ""]
             parameters.append(
                 OpenApiParameter(name, _choice_schema(values), description=description)
             )

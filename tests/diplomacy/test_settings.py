@@ -46,3 +46,25 @@ def test_a_database_other_than_postgresql_is_refused():
     result = manage("check", DATABASE_URL="sqlite:///db.sqlite3")
     assert result.returncode != 0
     assert "DATABASE_URL must point to PostgreSQL" in result.stderr
+
+
+def test_deployment_checklist_passes_before_the_database_is_migrated(db):
+    """Release pipelines run `check --deploy` before `migrate`: building the API schema for it
+    must not need the tables."""
+    import psycopg
+
+    from tests.conftest import _test_database_url
+
+    empty = "diplomacy_check_unmigrated"
+    with psycopg.connect(_test_database_url(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {empty}")
+        conn.execute(f"CREATE DATABASE {empty}")
+    try:
+        url = _test_database_url().rsplit("/", 1)[0] + f"/{empty}"
+        result = manage(
+            "check", "--deploy", "--fail-level", "WARNING", DATABASE_URL=url, **PRODUCTION
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        with psycopg.connect(_test_database_url(), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {empty}")
