@@ -395,13 +395,16 @@ def build_digests(subscriptions: list[Subscription], as_of: datetime) -> dict[in
                     section = digest.closing
                 else:
                     continue
-                key = (pk, subscription.language)
-                if key not in reasons:
-                    with translation.override(subscription.language):
-                        reasons[key] = match_reason(listings[pk], preferences, places)
-                section.append(DigestItem(listings[pk], reasons[key]))
+                section.append(DigestItem(listings[pk], ""))
             digest.closing.sort(key=lambda item: item.listing.deadline)
             _shorten(digest, preferences)
+            # Reasons only for the items that stay in the email, once per listing and language.
+            for item in digest.new + digest.closing:
+                key = (item.listing.pk, subscription.language)
+                if key not in reasons:
+                    with translation.override(subscription.language):
+                        reasons[key] = match_reason(item.listing, preferences, places)
+                item.reason = reasons[key]
             digests[subscription.pk] = digest
     return digests
 
@@ -678,6 +681,8 @@ def deliver_chunk(run_id: int, subscription_ids: list[int]) -> ChunkResult:
     pending = [d for d in built.values() if not d.is_empty]
     connection = get_connection()
     try:
+        if pending:
+            connection.open()  # one connection for the chunk (send_messages alone opens one each)
         for start in range(0, len(pending), CLAIM_BATCH):
             batch = pending[start : start + CLAIM_BATCH]
             claims = _claim(run, batch)
