@@ -78,14 +78,17 @@ def wire_message(
 
 def _part(content: str, subtype: str) -> bytes | None:
     body = content.encode("utf-8")
-    lines = LINE_BREAK.split(content)
-    if any(len(line.encode("utf-8")) > RFC5322_EMAIL_LINE_LENGTH_LIMIT for line in lines):
+    if b"\r" in body:  # templates write \n; anything else is normalised as the generator does
+        body = LINE_BREAK.sub("\r\n", content).encode("utf-8")
+        lines = body.split(b"\r\n")
+    else:
+        lines = body.split(b"\n")
+        body = b"\r\n".join(lines)
+    if max(map(len, lines)) > RFC5322_EMAIL_LINE_LENGTH_LIMIT:
         return None
     encoding = "7bit" if body.isascii() else "8bit"
-    return (
-        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-        f"MIME-Version: 1.0\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n" + "\r\n".join(lines)
-    ).encode("utf-8")
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+    return f"{head}Content-Transfer-Encoding: {encoding}\r\n\r\n".encode("ascii") + body
 
 
 def _boundary(*parts: bytes) -> str:

@@ -510,14 +510,19 @@ class ItemFragments:
                     render_to_string("emails/includes/digest_item.html", {"item": shared}),
                     render_to_string("emails/includes/digest_item.txt", {"item": shared}),
                 )
+        # With the reason in (shared by a preference set), cut where the subscriber's link goes.
+        with_reason = (*key, item.reason)
+        if with_reason not in self._rendered:
+            html, text = self._rendered[key]
+            self._rendered[with_reason] = (
+                html.replace(REASON_MARK, escape(item.reason)).split(HIDE_MARK),
+                text.replace(REASON_MARK, item.reason).split(HIDE_MARK),
+            )
         hide = link(
             "subscriptions:not_interested", NOT_INTERESTED, subscription_id, item.listing.pk
         )
-        html, text = self._rendered[key]
-        return (
-            html.replace(REASON_MARK, escape(item.reason)).replace(HIDE_MARK, hide),
-            text.replace(REASON_MARK, item.reason).replace(HIDE_MARK, hide),
-        )
+        html, text = self._rendered[with_reason]
+        return hide.join(html), hide.join(text)
 
     def shell(self, digest: Digest, frequency: str) -> tuple[str, str]:
         """The digest's text and HTML with marks for everything that is the subscriber's own
