@@ -493,26 +493,26 @@ class ItemFragments:
     """Digest items rendered once per language and shared by every message a worker sends: an
     item reads the same in every digest but for its reason and its "Not interested" link."""
 
-    LIMIT = 10_000  # about 20 MB of fragments at most
+    LIMIT = 10_000  # entries (items, items with a reason, shells): about 20 MB at most
 
     def __init__(self):
         self._rendered: dict[tuple, tuple[str, str]] = {}
 
     def render(self, item: DigestItem, language: str, subscription_id: int) -> tuple[str, str]:
         key = (item.listing.pk, item.listing.updated_at, language)
-        if key not in self._rendered:
-            if len(self._rendered) >= self.LIMIT:
-                self._rendered.clear()
-            url = absolute_url(item.listing.get_absolute_url())
-            shared = DigestItem(item.listing, REASON_MARK, url, HIDE_MARK)
-            with translation.override(language):
-                self._rendered[key] = (
-                    render_to_string("emails/includes/digest_item.html", {"item": shared}),
-                    render_to_string("emails/includes/digest_item.txt", {"item": shared}),
-                )
         # With the reason in (shared by a preference set), cut where the subscriber's link goes.
         with_reason = (*key, item.reason)
         if with_reason not in self._rendered:
+            if len(self._rendered) >= self.LIMIT:
+                self._rendered.clear()
+            if key not in self._rendered:
+                url = absolute_url(item.listing.get_absolute_url())
+                shared = DigestItem(item.listing, REASON_MARK, url, HIDE_MARK)
+                with translation.override(language):
+                    self._rendered[key] = (
+                        render_to_string("emails/includes/digest_item.html", {"item": shared}),
+                        render_to_string("emails/includes/digest_item.txt", {"item": shared}),
+                    )
             html, text = self._rendered[key]
             self._rendered[with_reason] = (
                 html.replace(REASON_MARK, escape(item.reason)).split(HIDE_MARK),
