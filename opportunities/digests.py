@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core import signing
-from django.core.mail import get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet
@@ -40,6 +40,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from diplomacy.mail import absolute_url, build_email, send_email
+from opportunities.digest_mail import can_send_directly, send_wire_message, wire_message
 from opportunities.models import (
     Audience,
     DeliveryStatus,
@@ -395,13 +396,16 @@ def build_digests(subscriptions: list[Subscription], as_of: datetime) -> dict[in
                     section = digest.closing
                 else:
                     continue
-                key = (pk, subscription.language)
-                if key not in reasons:
-                    with translation.override(subscription.language):
-                        reasons[key] = match_reason(listings[pk], preferences, places)
-                section.append(DigestItem(listings[pk], reasons[key]))
+                section.append(DigestItem(listings[pk], ""))
             digest.closing.sort(key=lambda item: item.listing.deadline)
             _shorten(digest, preferences)
+            # Reasons only for the items that stay in the email, once per listing and language.
+            for item in digest.new + digest.closing:
+                key = (item.listing.pk, subscription.language)
+                if key not in reasons:
+                    with translation.override(subscription.language):
+                        reasons[key] = match_reason(item.listing, preferences, places)
+                item.reason = reasons[key]
             digests[subscription.pk] = digest
     return digests
 
@@ -489,34 +493,139 @@ class ItemFragments:
     """Digest items rendered once per language and shared by every message a worker sends: an
     item reads the same in every digest but for its reason and its "Not interested" link."""
 
-    LIMIT = 10_000  # about 20 MB of fragments at most
+    LIMIT = 10_000  # entries (items, items with a reason, shells): about 20 MB at most
 
     def __init__(self):
         self._rendered: dict[tuple, tuple[str, str]] = {}
 
     def render(self, item: DigestItem, language: str, subscription_id: int) -> tuple[str, str]:
         key = (item.listing.pk, item.listing.updated_at, language)
-        if key not in self._rendered:
+        # With the reason in (shared by a preference set), cut where the subscriber's link goes.
+        with_reason = (*key, item.reason)
+        if with_reason not in self._rendered:
             if len(self._rendered) >= self.LIMIT:
                 self._rendered.clear()
-            url = absolute_url(item.listing.get_absolute_url())
-            shared = DigestItem(item.listing, REASON_MARK, url, HIDE_MARK)
-            with translation.override(language):
-                self._rendered[key] = (
-                    render_to_string("emails/includes/digest_item.html", {"item": shared}),
-                    render_to_string("emails/includes/digest_item.txt", {"item": shared}),
-                )
+            if key not in self._rendered:
+                url = absolute_url(item.listing.get_absolute_url())
+                shared = DigestItem(item.listing, REASON_MARK, url, HIDE_MARK)
+                with translation.override(language):
+                    self._rendered[key] = (
+                        render_to_string("emails/includes/digest_item.html", {"item": shared}),
+                        render_to_string("emails/includes/digest_item.txt", {"item": shared}),
+                    )
+            html, text = self._rendered[key]
+            self._rendered[with_reason] = (
+                html.replace(REASON_MARK, escape(item.reason)).split(HIDE_MARK),
+                text.replace(REASON_MARK, item.reason).split(HIDE_MARK),
+            )
         hide = link(
             "subscriptions:not_interested", NOT_INTERESTED, subscription_id, item.listing.pk
         )
-        html, text = self._rendered[key]
-        return (
-            html.replace(REASON_MARK, escape(item.reason)).replace(HIDE_MARK, hide),
-            text.replace(REASON_MARK, item.reason).replace(HIDE_MARK, hide),
-        )
+        html, text = self._rendered[with_reason]
+        return hide.join(html), hide.join(text)
 
+    def shell(self, digest: Digest, frequency: str) -> tuple[str, str]:
+        """The digest's text and HTML with marks for everything that is the subscriber's own
+        (items, links, subject), rendered once per language, frequency and "more" line."""
+        language = digest.subscription.language
+        key = ("shell", language, frequency, bool(digest.new), bool(digest.closing))
+        key += (digest.more_new, digest.more_url)
+        if key not in self._rendered:
+            if len(self._rendered) >= self.LIMIT:
+                self._rendered.clear()
+            sections = {
+                f"{name}_{kind}": [mark_safe(SHELL_MARKS[name])] if items else []  # noqa: S308 - a mark
+                for name, items in (("new", digest.new), ("closing", digest.closing))
+                for kind in ("html", "text")
+            }
+            message = build_email(
+                "digest",
+                {
+                    "digest": digest,
+                    **sections,
+                    "frequency": frequency,
+                    "manage_url": SHELL_MARKS["manage"],
+                    "unsubscribe_url": SHELL_MARKS["unsubscribe"],
+                },
+                ["shell@localhost"],
+                subject=SHELL_MARKS["subject"],
+                language=language,
+            )
+            self._rendered[key] = (message.body, message.alternatives[0][0])
+        return self._rendered[key]
+
+
+# Where a digest's own parts go in its language's shared shell; no text the portal stores holds
+# a NUL character (PostgreSQL refuses them), so the marks cannot clash with content.
+SHELL_MARKS = {
+    name: f"\x00{name}\x00" for name in ("new", "closing", "manage", "unsubscribe", "subject")
+}
 
 WORKER_FRAGMENTS = ItemFragments()
+
+
+@dataclass
+class DigestParts:
+    """One subscriber's digest email, ready to be sent by Django or written on the wire."""
+
+    subject: str
+    text: str
+    html: str
+    to: str
+    headers: dict[str, str]
+
+
+def digest_parts(
+    digest: Digest, *, to: str | None = None, test: bool = False, fragments=None
+) -> DigestParts:
+    """The digest's subject, text, HTML (signed links for this subscriber) and headers (RFC 8058
+    one-click unsubscribe), from its language's shared shell and the shared item fragments."""
+    subscription = digest.subscription
+    fragments = fragments or ItemFragments()
+    unsubscribe_token = make_token(UNSUBSCRIBE, subscription.pk)
+    unsubscribe_url = absolute_url(
+        _route("subscriptions:unsubscribe", translation.get_language()).replace(
+            SIGNED_PART, unsubscribe_token
+        )
+    )
+    manage_url = link("subscriptions:manage", MANAGE, subscription.pk)
+    sections = {}
+    for name, items in (("new", digest.new), ("closing", digest.closing)):
+        rendered = [fragments.render(i, subscription.language, subscription.pk) for i in items]
+        # The template writes each item's HTML as is, and each item's text then a line break.
+        sections[name] = (
+            "".join(html for html, _text in rendered),
+            "".join(f"{text}\n" for _html, text in rendered),
+        )
+    with translation.override(subscription.language):
+        subject = _("New opportunities for you: %(count)s new, %(closing)s closing soon") % {
+            "count": len(digest.new),
+            "closing": len(digest.closing),
+        }
+        if test:
+            subject = _("[Test] %(subject)s") % {"subject": subject}
+        frequency = subscription.get_frequency_display().lower()
+    text, html = fragments.shell(digest, frequency)
+    for mark, value in (
+        ("subject", subject),
+        ("manage", manage_url),
+        ("unsubscribe", unsubscribe_url),
+    ):
+        html = html.replace(SHELL_MARKS[mark], escape(value))
+        text = text.replace(SHELL_MARKS[mark], value)
+    for name, (section_html, section_text) in sections.items():
+        html = html.replace(SHELL_MARKS[name], section_html)
+        text = text.replace(SHELL_MARKS[name] + "\n", section_text)
+    mailto = f"mailto:{settings.DIGEST_UNSUBSCRIBE_EMAIL}?subject=unsubscribe%20{unsubscribe_token}"
+    headers = {
+        "List-Id": f"<digest.{settings.DIGEST_LIST_DOMAIN}>",
+        "Message-ID": make_msgid("digest", domain=settings.DIGEST_LIST_DOMAIN),
+    }
+    # A staff member's mail client must not offer to unsubscribe the real subscriber.
+    if not test:
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{mailto}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return DigestParts(subject, text, html, to or subscription.email, headers)
 
 
 def digest_message(
@@ -526,53 +635,22 @@ def digest_message(
     test: bool = False,
     connection=None,
     fragments: ItemFragments | None = None,
-):
+) -> EmailMultiAlternatives:
     """The digest email: HTML and text, signed links, RFC 8058 one-click unsubscribe headers."""
-    subscription = digest.subscription
-    fragments = fragments or ItemFragments()
-    unsubscribe_token = make_token(UNSUBSCRIBE, subscription.pk)
-    unsubscribe_url = absolute_url(reverse("subscriptions:unsubscribe", args=[unsubscribe_token]))
-    sections = {}
-    for name, items in (("new", digest.new), ("closing", digest.closing)):
-        rendered = [fragments.render(i, subscription.language, subscription.pk) for i in items]
-        sections[f"{name}_html"] = [mark_safe(html) for html, _text in rendered]  # noqa: S308 - rendered by templates
-        sections[f"{name}_text"] = [text for _html, text in rendered]
-    with translation.override(subscription.language):
-        subject = _("New opportunities for you: %(count)s new, %(closing)s closing soon") % {
-            "count": len(digest.new),
-            "closing": len(digest.closing),
-        }
-        if test:
-            subject = _("[Test] %(subject)s") % {"subject": subject}
-        frequency = subscription.get_frequency_display().lower()
-    mailto = f"mailto:{settings.DIGEST_UNSUBSCRIBE_EMAIL}?subject=unsubscribe%20{unsubscribe_token}"
-    return build_email(
-        "digest",
-        {
-            "digest": digest,
-            **sections,
-            "frequency": frequency,
-            "manage_url": link("subscriptions:manage", MANAGE, subscription.pk),
-            "unsubscribe_url": unsubscribe_url,
-        },
-        [to or subscription.email],
-        subject=subject,
-        language=subscription.language,
+    return _django_message(digest_parts(digest, to=to, test=test, fragments=fragments), connection)
+
+
+def _django_message(parts: DigestParts, connection=None) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=parts.subject,
+        body=parts.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[parts.to],
+        headers=parts.headers,
         connection=connection,
-        headers={
-            "List-Id": f"<digest.{settings.DIGEST_LIST_DOMAIN}>",
-            "Message-ID": make_msgid("digest", domain=settings.DIGEST_LIST_DOMAIN),
-            # A staff member's mail client must not offer to unsubscribe the real subscriber.
-            **(
-                {}
-                if test
-                else {
-                    "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                }
-            ),
-        },
     )
+    message.attach_alternative(parts.html, "text/html")
+    return message
 
 
 def send_test_digest(subscription: Subscription, to: str) -> Digest:
@@ -678,6 +756,8 @@ def deliver_chunk(run_id: int, subscription_ids: list[int]) -> ChunkResult:
     pending = [d for d in built.values() if not d.is_empty]
     connection = get_connection()
     try:
+        if pending:
+            connection.open()  # one connection for the chunk (send_messages alone opens one each)
         for start in range(0, len(pending), CLAIM_BATCH):
             batch = pending[start : start + CLAIM_BATCH]
             claims = _claim(run, batch)
@@ -698,9 +778,8 @@ def _send_claimed(batch: list[Digest], claims: dict[int, int], connection, resul
     claimed = [d for d in batch if d.subscription.pk in claims]
     for n, digest in enumerate(claimed):
         delivery_id = claims[digest.subscription.pk]
-        message = digest_message(digest, connection=connection, fragments=WORKER_FRAGMENTS)
         try:
-            connection.send_messages([message])
+            _send(digest, connection)
         except (smtplib.SMTPException, OSError) as error:
             if _is_permanent(error):
                 _mark_failed(delivery_id, digest.subscription.pk, error)
@@ -714,6 +793,19 @@ def _send_claimed(batch: list[Digest], claims: dict[int, int], connection, resul
             raise TransientMailError(str(error)) from error
         _mark_sent(delivery_id)
         result.sent += 1
+
+
+def _send(digest: Digest, connection) -> None:
+    """Send one digest over the chunk's connection: written directly on the wire through the
+    SMTP backend's connection, or as a Django message by any other backend."""
+    parts = digest_parts(digest, fragments=WORKER_FRAGMENTS)
+    wire = None
+    if can_send_directly(connection):
+        wire = wire_message(parts.subject, parts.text, parts.html, parts.to, parts.headers)
+    if wire is not None:
+        send_wire_message(connection, parts.to, wire)
+    else:
+        connection.send_messages([_django_message(parts, connection)])
 
 
 def _claim(run: DigestRun, batch: list[Digest]) -> dict[int, int]:
