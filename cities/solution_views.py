@@ -12,6 +12,7 @@ from cities import solutions
 from cities.filters import LocalSolutionFilter
 from cities.forms import LocalSolutionForm
 from cities.models import LocalSolution, SolutionStatus
+from diplomacy.client_ip import client_ip
 
 SOLUTIONS_PER_PAGE = 20
 
@@ -27,7 +28,7 @@ def rate_limited_form(email_field: str):
     def email_key(group, request) -> str:
         # Posts without an address count against the client's address instead.
         email = request.POST.get(email_field, "").strip().lower()
-        return f"email:{email}" if email else f"ip:{request.META.get('REMOTE_ADDR', '')}"
+        return f"email:{email}" if email else f"ip:{client_ip(request)}"
 
     def decorate(view):
         view = ratelimit(key=email_key, rate=public_form_rate, method="POST")(view)

@@ -324,8 +324,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "opportunities.api.errors.exception_handler",
     # `format` is a search filter (in person, virtual, hybrid), not a choice of renderer.
     "URL_FORMAT_OVERRIDE": None,
-    # Clients are told apart by address; behind N proxies, the Nth address from the right.
-    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Subnational Diplomacy Portal API",

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework.throttling import SimpleRateThrottle
 
 from opportunities import calendars, exports
+from opportunities.api.auth import ClientAddressThrottle
 from opportunities.api.params import read_listing_search
 from opportunities.api.views import MAX_PAGE_SIZE
 from opportunities.feeds import bad_search_request
@@ -25,7 +25,7 @@ from opportunities.importing import COLUMNS
 CALENDAR_LIMIT = 1000
 
 
-class ExportThrottle(SimpleRateThrottle):
+class ExportThrottle(ClientAddressThrottle):
     """A whole export costs seconds of database time, so each address gets a few a minute."""
 
     rate = "10/minute"

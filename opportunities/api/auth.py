@@ -13,6 +13,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import SimpleRateThrottle
 
+from diplomacy.client_ip import client_ip
 from opportunities.api.keys import ApiKey
 
 HEADER = "X-API-Key"
@@ -50,7 +51,15 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         }
 
 
-class ApiRateThrottle(SimpleRateThrottle):
+class ClientAddressThrottle(SimpleRateThrottle):
+    """Counts callers by the portal's one client-address rule (DJANGO_TRUSTED_PROXIES), the
+    same as form rate limits and sign-in throttling."""
+
+    def get_ident(self, request):
+        return client_ip(request)
+
+
+class ApiRateThrottle(ClientAddressThrottle):
     """API_RATE_ANONYMOUS per client address, or API_RATE_WITH_KEY per key."""
 
     cache_format = "throttle:api:%(ident)s"

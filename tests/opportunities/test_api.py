@@ -178,7 +178,7 @@ def test_anonymous_callers_are_throttled_with_retry_after(client, settings):
 
 def test_behind_a_proxy_callers_are_counted_by_their_forwarded_address(client, settings):
     settings.API_RATE_ANONYMOUS = "1/minute"
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.TRUSTED_PROXIES = 1
     first = {"X-Forwarded-For": "198.51.100.7"}
     assert client.get("/api/v1/states/", headers=first).status_code == 200
     assert client.get("/api/v1/states/", headers=first).status_code == 429
