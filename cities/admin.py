@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cities import solutions
 from cities.models import (
+    OFFICE_FIELDS,
     Bureau,
     Country,
     Delegation,
@@ -20,16 +21,6 @@ from cities.models import (
     SisterCity,
     SolutionStatus,
     State,
-)
-
-OFFICE_FIELDS = (
-    "office_name",
-    "leader_name",
-    "leader_title",
-    "office_email",
-    "office_phone",
-    "office_website",
-    "office_address",
 )
 
 

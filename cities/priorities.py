@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
@@ -18,10 +19,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import MAX_PRIORITIES, Place, PriorityRanking, PriorityResponse
-from cities.tokens import make_token, read_token
-from diplomacy.mail import absolute_url, send_email
+from lib.mail import absolute_url, send_email
+from lib.signed_links import BadLink, LinkKind
 
-TOKEN_SALT = "cities.priorities"  # noqa: S105 - a signing namespace, not a secret
+# The link also shows the answer later, so it lasts a season.
+CONFIRM_LINK = LinkKind("cities.priorities", timedelta(days=90))
 
 # Population bands for the dashboard, smallest first (label, lowest population).
 SIZE_BANDS = [
@@ -34,17 +36,22 @@ UNKNOWN_BAND = ("unknown", _("Population unknown"))
 
 
 def token_for(response: PriorityResponse) -> str:
-    return make_token(TOKEN_SALT, response.pk)
+    return CONFIRM_LINK.sign(response.pk)
 
 
-def response_for_token(token: str) -> PriorityResponse | None:
-    pk = read_token(TOKEN_SALT, token)
-    return (
+def response_for_token(token: str) -> PriorityResponse:
+    """The answer a signed link points to; BadLink when the link is damaged, too old or its
+    answer is gone."""
+    pk = CONFIRM_LINK.read(token)[0]
+    response = (
         PriorityResponse.objects.select_related("place__state")
         .prefetch_related("rankings__topic")
         .filter(pk=pk)
         .first()
     )
+    if response is None:
+        raise BadLink("no such answer")
+    return response
 
 
 def submit_priorities(*, place: Place, topics: list, **fields) -> PriorityResponse:

@@ -2,35 +2,38 @@
 
 import csv
 
-from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from cities import priorities
 from cities.charts import bar_chart
 from cities.forms import PrioritiesForm
-from cities.solution_views import rate_limited_form
+from cities.public_forms import confirmation_page, rate_limited_form, submission_page
 from cities.staff import dashboard_view
+
+
+def _submit_priorities(data: dict) -> None:
+    priorities.submit_priorities(
+        place=data["place"],
+        topics=data["topics"],
+        respondent_name=data["respondent_name"],
+        respondent_title=data["respondent_title"],
+        respondent_email=data["respondent_email"],
+        comment=data["comment"],
+    )
 
 
 @rate_limited_form("respondent_email")
 def priorities_form(request):
-    form = PrioritiesForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        priorities.submit_priorities(
-            place=data["place"],
-            topics=data["topics"],
-            respondent_name=data["respondent_name"],
-            respondent_title=data["respondent_title"],
-            respondent_email=data["respondent_email"],
-            comment=data["comment"],
-        )
-        return redirect("priorities:sent")
-    status = 400 if form.is_bound else 200
-    return render(request, "cities/priorities/form.html", {"form": form}, status=status)
+    return submission_page(
+        request,
+        PrioritiesForm,
+        _submit_priorities,
+        template="cities/priorities/form.html",
+        sent="priorities:sent",
+    )
 
 
 def priorities_sent(request):
@@ -39,14 +42,16 @@ def priorities_sent(request):
 
 @never_cache
 def priorities_confirm(request, token):
-    response = priorities.response_for_token(token)
-    if response is None:
-        return render(request, "cities/priorities/bad_link.html", status=400)
-    if request.method == "POST":
-        if priorities.confirm_priorities(response):
-            messages.success(request, _("Thank you: your priorities are confirmed."))
-        return redirect("priorities:confirm", token)
-    return render(request, "cities/priorities/confirm.html", {"response": response})
+    return confirmation_page(
+        request,
+        token,
+        find=priorities.response_for_token,
+        confirm=priorities.confirm_priorities,
+        confirmed_message=_("Thank you: your priorities are confirmed."),
+        template="cities/priorities/confirm.html",
+        bad_link_template="cities/priorities/bad_link.html",
+        context=lambda response: {"response": response},
+    )
 
 
 CSV_COLUMNS = ["month", "state", "place_size", "topic", "mentions", "first_choices", "score"]

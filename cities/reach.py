@@ -3,28 +3,18 @@
 A place is *reached* when it has an international tie on record, a confirmed local solution,
 confirmed priorities or a confirmed email subscriber. The *gaps* are the places
 not reached yet, largest first; staff mark the ones to reach first as underserved in the admin.
-
-Listing views are counted without a database write per request: each view increments a field
-of one Redis hash, and a Celery beat task moves the counts into `ListingViews` every minute.
+Listing views are counted by `opportunities.view_counts`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import uuid
-from functools import cache
-
-import redis
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
-from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from cities.models import (
     Delegation,
     EmbassyPartnership,
-    ListingViews,
     LocalSolution,
     NetworkMembership,
     Place,
@@ -33,13 +23,14 @@ from cities.models import (
     SolutionStatus,
     State,
 )
-from opportunities.models import Listing, Subscription, SubscriptionStatus
-
-logger = logging.getLogger(__name__)
-
-VIEWS_KEY = "diplomacy:listing-views"
-FLUSHING_PREFIX = "diplomacy:listing-views:flushing:"
-
+from opportunities.models import (
+    DeliveryStatus,
+    DigestDelivery,
+    Listing,
+    ListingViews,
+    Subscription,
+    SubscriptionStatus,
+)
 
 # Who is reached ------------------------------------------------------------------------------
 
@@ -168,67 +159,31 @@ def gaps(*, underserved_only: bool = False, state=None):
     return places
 
 
-def digest_delivery_totals() -> list[tuple[str, int]] | None:
-    """Hook for the email digests (built on another branch): the dotted path in the setting
-    REACH_DIGEST_TOTALS names a function returning (label, number) pairs — confirmed
-    subscribers, places with subscribers, digests sent, failed. None while it is not set, and
-    the dashboard then says that digest figures are not available yet."""
-    path = getattr(settings, "REACH_DIGEST_TOTALS", "")
-    return import_string(path)() if path else None
+def digest_delivery_totals() -> list[tuple[str, int]]:
+    """The email digests' figures: who subscribes and what was delivered (two queries)."""
+    people = Subscription.objects.aggregate(
+        confirmed=Count("id", filter=Q(status=SubscriptionStatus.CONFIRMED)),
+        places=Count(
+            "place",
+            distinct=True,
+            filter=Q(status__in=[SubscriptionStatus.CONFIRMED, SubscriptionStatus.PAUSED]),
+        ),
+        bouncing=Count("id", filter=Q(status=SubscriptionStatus.BOUNCING)),
+    )
+    deliveries = DigestDelivery.objects.aggregate(
+        sent=Count("id", filter=Q(status=DeliveryStatus.SENT)),
+        failed=Count("id", filter=Q(status=DeliveryStatus.FAILED)),
+    )
+    return [
+        (_("Confirmed subscribers"), people["confirmed"]),
+        (_("Places with subscribers"), people["places"]),
+        (_("Digests sent"), deliveries["sent"]),
+        (_("Digests that failed"), deliveries["failed"]),
+        (_("Addresses that bounce"), people["bouncing"]),
+    ]
 
 
-# Listing views ------------------------------------------------------------------------------
-
-
-@cache
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
-def count_listing_view(listing_id: int) -> None:
-    """One Redis command per view; a Redis hiccup loses a view, never the page."""
-    try:
-        _redis().hincrby(VIEWS_KEY, str(listing_id), 1)
-    except redis.RedisError:
-        logger.warning("Could not count a view of listing %s", listing_id, exc_info=True)
-
-
-def flush_listing_views() -> int:
-    """Move the counted views into the database; returns how many views were moved.
-
-    The hash is renamed first, so views counted meanwhile go to a fresh hash. A renamed hash
-    is deleted only after its counts are committed; one left behind by a failed run is
-    flushed by the next run.
-    """
-    client = _redis()
-    batch = f"{FLUSHING_PREFIX}{uuid.uuid4().hex}"
-    with contextlib.suppress(redis.ResponseError):  # no views since the last flush
-        client.rename(VIEWS_KEY, batch)
-    moved = 0
-    for key in client.scan_iter(match=f"{FLUSHING_PREFIX}*"):
-        counts = {int(k): int(v) for k, v in client.hgetall(key).items()}
-        if counts:
-            with transaction.atomic():
-                _add_views(counts)
-        client.delete(key)
-        moved += sum(counts.values())
-    return moved
-
-
-def _add_views(counts: dict[int, int]) -> None:
-    table = ListingViews._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (listing_id, views, updated_at)
-            SELECT listing.id, batch.views, now()
-            FROM unnest(%s::bigint[], %s::bigint[]) AS batch(listing_id, views)
-            JOIN {Listing._meta.db_table} AS listing ON listing.id = batch.listing_id
-            ON CONFLICT (listing_id) DO UPDATE
-            SET views = {table}.views + EXCLUDED.views, updated_at = EXCLUDED.updated_at
-            """,  # noqa: S608 - table names from models; values are parameters
-            [list(counts.keys()), list(counts.values())],
-        )
+# What people read -----------------------------------------------------------------------------
 
 
 def most_viewed_listings(limit: int = 10):

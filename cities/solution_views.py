@@ -1,40 +1,17 @@
 """Local solutions: the public library, the submission form and the submitter's status page."""
 
-from django.conf import settings
-from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django_ratelimit.decorators import ratelimit
 
 from cities import solutions
 from cities.filters import LocalSolutionFilter
 from cities.forms import LocalSolutionForm
 from cities.models import LocalSolution, SolutionStatus
-from diplomacy.client_ip import client_ip
+from cities.public_forms import confirmation_page, rate_limited_form, submission_page
 
 SOLUTIONS_PER_PAGE = 20
-
-
-def public_form_rate(group, request) -> str:
-    """Submissions allowed per address and per email (PUBLIC_FORM_RATE), read at request time."""
-    return settings.PUBLIC_FORM_RATE
-
-
-def rate_limited_form(email_field: str):
-    """At most PUBLIC_FORM_RATE posts per client address and per email address given."""
-
-    def email_key(group, request) -> str:
-        # Posts without an address count against the client's address instead.
-        email = request.POST.get(email_field, "").strip().lower()
-        return f"email:{email}" if email else f"ip:{client_ip(request)}"
-
-    def decorate(view):
-        view = ratelimit(key=email_key, rate=public_form_rate, method="POST")(view)
-        return ratelimit(key="ip", rate=public_form_rate, method="POST")(view)
-
-    return decorate
 
 
 def solution_list(request):
@@ -69,15 +46,19 @@ def solution_detail(request, pk):
     return render(request, "cities/solutions/detail.html", {"solution": solution})
 
 
+def _submit_solution(data: dict) -> None:
+    solutions.submit_solution(**{k: v for k, v in data.items() if k not in ("state", "place_name")})
+
+
 @rate_limited_form("contact_email")
 def solution_submit(request):
-    form = LocalSolutionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k not in ("state", "place_name")}
-        solutions.submit_solution(**data)
-        return redirect("solutions:sent")
-    status = 400 if form.is_bound else 200
-    return render(request, "cities/solutions/submit.html", {"form": form}, status=status)
+    return submission_page(
+        request,
+        LocalSolutionForm,
+        _submit_solution,
+        template="cities/solutions/submit.html",
+        sent="solutions:sent",
+    )
 
 
 def solution_sent(request):
@@ -86,17 +67,16 @@ def solution_sent(request):
 
 @never_cache
 def solution_status(request, token):
-    solution = solutions.solution_for_token(token)
-    if solution is None:
-        return render(request, "cities/solutions/bad_link.html", status=400)
-    if request.method == "POST":
-        if solutions.confirm_solution(solution):
-            messages.success(
-                request, _("Thank you: your solution is confirmed and sent to our staff.")
-            )
-        return redirect("solutions:status", token)
-    return render(
+    return confirmation_page(
         request,
-        "cities/solutions/status.html",
-        {"solution": solution, "unconfirmed": solution.status == SolutionStatus.UNCONFIRMED},
+        token,
+        find=solutions.solution_for_token,
+        confirm=solutions.confirm_solution,
+        confirmed_message=_("Thank you: your solution is confirmed and sent to our staff."),
+        template="cities/solutions/status.html",
+        bad_link_template="cities/solutions/bad_link.html",
+        context=lambda solution: {
+            "solution": solution,
+            "unconfirmed": solution.status == SolutionStatus.UNCONFIRMED,
+        },
     )

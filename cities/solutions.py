@@ -9,6 +9,8 @@ functions.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -16,10 +18,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import LocalSolution, Place, SolutionStatus
-from cities.tokens import make_token, read_token
-from diplomacy.mail import absolute_url, send_email
+from lib.mail import absolute_url, send_email
+from lib.signed_links import BadLink, LinkKind
 
-TOKEN_SALT = "cities.solution"  # noqa: S105 - a signing namespace, not a secret
+# A confirmation link also shows the submission's status later, so it lasts a season.
+STATUS_LINK = LinkKind("cities.solution", timedelta(days=90))
 
 # Where staff may move a solution from each status.
 MOVES = {
@@ -32,17 +35,21 @@ MOVES = {
 
 
 def token_for(solution: LocalSolution) -> str:
-    return make_token(TOKEN_SALT, solution.pk)
+    return STATUS_LINK.sign(solution.pk)
 
 
 def status_url(solution: LocalSolution) -> str:
     return absolute_url(reverse("solutions:status", args=[token_for(solution)]))
 
 
-def solution_for_token(token: str) -> LocalSolution | None:
-    """The solution a signed link points to; None when the link is damaged or too old."""
-    pk = read_token(TOKEN_SALT, token)
-    return LocalSolution.objects.select_related("place__state", "topic").filter(pk=pk).first()
+def solution_for_token(token: str) -> LocalSolution:
+    """The solution a signed link points to; BadLink when the link is damaged, too old or its
+    solution is gone."""
+    pk = STATUS_LINK.read(token)[0]
+    solution = LocalSolution.objects.select_related("place__state", "topic").filter(pk=pk).first()
+    if solution is None:
+        raise BadLink("no such solution")
+    return solution
 
 
 def submit_solution(*, place: Place, **fields) -> LocalSolution:

@@ -70,6 +70,11 @@ INSTALLED_APPS = [
     "django_filters",
     "csp",
     "simple_history",
+    # Open data: the read-only JSON API, its OpenAPI schema and docs, CORS.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
     "diplomacy",
     "cities",
     "opportunities",
@@ -80,6 +85,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # CORS headers must be added before CommonMiddleware answers (redirects, 404s).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -155,6 +162,7 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Celery beat (one instance): what runs when. Tasks take IDs and are safe to run twice.
 CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-listings": {
         "task": "opportunities.tasks.publish_scheduled_listings",
@@ -165,8 +173,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60.0,
     },
     "flush-listing-views": {
-        "task": "cities.tasks.flush_listing_views",
+        "task": "opportunities.tasks.flush_listing_views",
         "schedule": 60.0,
+    },
+    "write-bulk-downloads": {
+        "task": "opportunities.tasks.write_bulk_downloads",
+        "schedule": 60 * 60.0,
+    },
+    # Email digests: each period once (opportunities/digests/delivery.py).
+    "send-daily-digests": {
+        "task": "opportunities.tasks.send_digests",
+        "schedule": crontab(hour=11, minute=0),
+        "kwargs": {"frequency": "daily"},
+    },
+    "send-weekly-digests": {
+        "task": "opportunities.tasks.send_digests",
+        "schedule": crontab(hour=11, minute=0, day_of_week="tue"),
+        "kwargs": {"frequency": "weekly"},
+    },
+    "send-monthly-digests": {
+        "task": "opportunities.tasks.send_digests",
+        "schedule": crontab(hour=11, minute=0, day_of_month="1"),
+        "kwargs": {"frequency": "monthly"},
     },
 }
 
@@ -190,7 +218,7 @@ PORTAL_POSTAL_ADDRESS = env(
 
 # Rate limits on public forms (django-ratelimit, counted in Redis); over the limit → 429 page.
 RATELIMIT_VIEW = "diplomacy.views.rate_limited"
-RATELIMIT_IP_META_KEY = "diplomacy.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "lib.client_ip.client_ip"
 
 # Staff sign-in is throttled (django-axes): after DJANGO_LOGIN_FAILURE_LIMIT wrong passwords
 # for one user name from one address, that pair is locked out for the cool-off time.
@@ -203,7 +231,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(env("DJANGO_LOGIN_COOLOFF_MINUTES", "3
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account_locked.html"
-AXES_CLIENT_IP_CALLABLE = "diplomacy.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "lib.client_ip.client_ip"
 AXES_VERBOSE = False
 # Staff also enter a code from an authenticator app (diplomacy/two_factor.py).
 STAFF_TWO_FACTOR = env_bool("DJANGO_STAFF_TWO_FACTOR", not DEBUG)
@@ -213,9 +241,6 @@ TRUSTED_PROXIES = int(env("DJANGO_TRUSTED_PROXIES", "0"))
 # Posts allowed per client address and per email address to the local solutions and priorities
 # forms (django-ratelimit syntax: count/period, e.g. 5/h).
 PUBLIC_FORM_RATE = env("PUBLIC_FORM_RATE", "5/h")
-# Dotted path of a function giving the reach dashboard its digest delivery totals (the email
-# digests'; empty would say they are not available, see cities/reach.py).
-REACH_DIGEST_TOTALS = "opportunities.digests.delivery_totals"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -296,12 +321,6 @@ SITE_NAME = _("Subnational Diplomacy Portal")
 
 # Open data: the read-only JSON API (/api/v1/), its OpenAPI schema and docs, feeds, exports
 # and bulk downloads (README, "Open data").
-INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "corsheaders"]
-# CORS headers must be added before CommonMiddleware answers (redirects, 404s).
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
-    "corsheaders.middleware.CorsMiddleware",
-)
 # Anyone may read the API, feeds and downloads from a web page on any site; nothing else.
 CORS_URLS_REGEX = (
     r"^/(api/|(es/)?opportunities/(feed\.rss|feed\.atom|calendar\.ics|export\.csv)$"
@@ -346,11 +365,7 @@ SPECTACULAR_SETTINGS = {
 
 # Where bulk downloads are written (shared by every web host); they link to SITE_URL.
 OPEN_DATA_DIR = Path(env("OPEN_DATA_DIR", str(BASE_DIR / "var" / "downloads")))
-CELERY_BEAT_SCHEDULE["write-bulk-downloads"] = {
-    "task": "opportunities.tasks.write_bulk_downloads",
-    "schedule": 60 * 60.0,
-}
-# Email digests (opportunities/digests.py). Celery settings for exactly-once delivery:
+# Email digests (opportunities/digests/). Celery settings for exactly-once delivery:
 # - acks_late (on the digest tasks, which are idempotent): a task's message is acknowledged
 #   only after it finished, so a worker killed mid-chunk leaves it in Redis for another worker;
 #   reject_on_worker_lost puts it back at once when a prefork child dies. Repeats are harmless
@@ -382,25 +397,6 @@ DIGEST_RETRY_BACKOFF = int(env("DIGEST_RETRY_BACKOFF", "60"))
 # The mailto half of List-Unsubscribe: a mailbox staff read (subject carries the signed token).
 DIGEST_UNSUBSCRIBE_EMAIL = env("DIGEST_UNSUBSCRIBE_EMAIL", "unsubscribe@localhost")
 DIGEST_LIST_DOMAIN = urlsplit(SITE_URL).hostname or "localhost"
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "send-daily-digests": {
-            "task": "opportunities.tasks.send_digests",
-            "schedule": crontab(hour=11, minute=0),
-            "kwargs": {"frequency": "daily"},
-        },
-        "send-weekly-digests": {
-            "task": "opportunities.tasks.send_digests",
-            "schedule": crontab(hour=11, minute=0, day_of_week="tue"),
-            "kwargs": {"frequency": "weekly"},
-        },
-        "send-monthly-digests": {
-            "task": "opportunities.tasks.send_digests",
-            "schedule": crontab(hour=11, minute=0, day_of_month="1"),
-            "kwargs": {"frequency": "monthly"},
-        },
-    }
-)
 # Subscription requests allowed per IP address and per email address (django-ratelimit rates).
 SUBSCRIBE_RATE_PER_IP = env("SUBSCRIBE_RATE_PER_IP", "20/h")
 SUBSCRIBE_RATE_PER_ADDRESS = env("SUBSCRIBE_RATE_PER_ADDRESS", "3/h")

@@ -3,8 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from diplomacy import two_factor, views
-from opportunities import open_data, subscription_views
+from opportunities import open_data
 from opportunities import views as opportunity_views
+from opportunities.digests import views as subscription_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -21,7 +22,7 @@ urlpatterns += i18n_patterns(
     path("events/", opportunity_views.events, name="events"),
     path("events/calendar.ics", opportunity_views.events_ics, name="events_ics"),
     path("subscribe/", subscription_views.subscribe, name="subscribe"),
-    path("subscribe/", include("opportunities.subscription_urls")),
+    path("subscribe/", include("opportunities.digests.urls")),
     path("states/", include("cities.urls")),
     path("admin/two-factor/", two_factor.verify, name="two_factor"),
     path("solutions/", include("cities.solution_urls")),

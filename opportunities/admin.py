@@ -262,5 +262,5 @@ class ListingAdmin(SimpleHistoryAdmin):
 
 
 # API keys and the digests are administered with the rest of the app.
-from opportunities import digest_admin  # noqa: E402, F401, I001 - registers the digest models
+from opportunities.digests import admin as digest_admin  # noqa: E402, F401, I001 - registers the digest models
 from opportunities.api import admin as api_admin  # noqa: E402, F401 - registers API keys

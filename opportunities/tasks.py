@@ -1,5 +1,5 @@
-"""Celery tasks: thin wrappers around the publishing, export and digest services, safe to run
-twice."""
+"""Celery tasks: thin wrappers around the publishing, export, digest and view-count services,
+safe to run twice."""
 
 from datetime import datetime
 
@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from opportunities import digests, exports, publishing
+from opportunities import digests, exports, publishing, view_counts
 
 
 @shared_task
@@ -48,3 +48,8 @@ def send_digest_chunk(self, run_id: int, subscription_ids: list[int]) -> int:
             return 0
         backoff = settings.DIGEST_RETRY_BACKOFF * 2**self.request.retries
         raise self.retry(countdown=backoff) from error
+
+
+@shared_task
+def flush_listing_views() -> int:
+    return view_counts.flush_listing_views()

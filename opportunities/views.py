@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from cities import reach
-from opportunities import calendars, feeds
+from opportunities import calendars, feeds, view_counts
 from opportunities.filters import ListingFilter
 from opportunities.forms import StudentFinderForm
 from opportunities.markdown import render_markdown
@@ -121,7 +120,7 @@ def _detail_context(listing: Listing) -> dict:
 
 def listing_detail(request, slug):
     listing = _published_or_404(slug)
-    reach.count_listing_view(listing.pk)
+    view_counts.count_listing_view(listing.pk)
     context = _detail_context(listing)
     context["share_url"] = request.build_absolute_uri(listing.get_absolute_url())
     return render(request, "opportunities/detail.html", context)

@@ -1,24 +1,30 @@
 """Places in the United States, the world they engage with, and what they tell the Department.
 
 `places` holds the reference data (bureaus, countries, states, cities and counties), `ties` the
-international ties staff record on profiles, `solutions` and `priorities` what places send in,
-`reach` how often listings are viewed.
+international ties staff record on profiles, `solutions` and `priorities` what places send in.
 """
 
-from cities.models.places import Bureau, Country, LeaderOffice, Place, PlaceQuerySet, State
+from cities.models.places import (
+    OFFICE_FIELDS,
+    Bureau,
+    Country,
+    LeaderOffice,
+    Place,
+    PlaceQuerySet,
+    State,
+)
 from cities.models.priorities import MAX_PRIORITIES, PriorityRanking, PriorityResponse
-from cities.models.reach import ListingViews
 from cities.models.solutions import LocalSolution, SolutionStatus
 from cities.models.ties import Delegation, EmbassyPartnership, NetworkMembership, SisterCity
 
 __all__ = [
     "MAX_PRIORITIES",
+    "OFFICE_FIELDS",
     "Bureau",
     "Country",
     "Delegation",
     "EmbassyPartnership",
     "LeaderOffice",
-    "ListingViews",
     "LocalSolution",
     "NetworkMembership",
     "Place",

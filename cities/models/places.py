@@ -49,6 +49,18 @@ class Country(models.Model):
         return self.name
 
 
+# The leader's office fields, as staff edit them and the API shows them.
+OFFICE_FIELDS = (
+    "office_name",
+    "leader_name",
+    "leader_title",
+    "office_email",
+    "office_phone",
+    "office_website",
+    "office_address",
+)
+
+
 class LeaderOffice(models.Model):
     """Contact details of a place's leader's office, kept current by staff."""
 

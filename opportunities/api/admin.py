@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from opportunities.api.keys import ApiKey
+from opportunities.models import ApiKey
 
 
 @admin.register(ApiKey)

@@ -13,8 +13,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import SimpleRateThrottle
 
-from diplomacy.client_ip import client_ip
-from opportunities.api.keys import ApiKey
+from lib.client_ip import client_ip
+from opportunities.models import ApiKey
 
 HEADER = "X-API-Key"
 # Recording every use would write on every request; once an hour is enough to see who is active.

@@ -7,8 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cities.admin import OFFICE_FIELDS
-from cities.models import Place, State
+from cities.models import OFFICE_FIELDS, Place, State
 from opportunities.models import Listing
 
 

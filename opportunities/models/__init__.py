@@ -1,5 +1,10 @@
-"""The opportunities app's models, one module per concern; import them from here."""
+"""The opportunities app's models, one module per concern; import them from here.
 
+`listing` the listings and topics, `subscription` email digests, `view_counts` how often
+listings are viewed, `api_key` the keys staff issue for the open-data API.
+"""
+
+from opportunities.models.api_key import ApiKey, ApiKeyQuerySet
 from opportunities.models.listing import (
     NO_DEADLINE,
     SEARCH_CONFIG,
@@ -28,11 +33,14 @@ from opportunities.models.subscription import (
     SubscriptionQuerySet,
     SubscriptionStatus,
 )
+from opportunities.models.view_counts import ListingViews
 
 __all__ = [
     "NO_DEADLINE",
     "SEARCH_CONFIG",
     "STUDENT_KINDS",
+    "ApiKey",
+    "ApiKeyQuerySet",
     "Audience",
     "DeliveryStatus",
     "DigestDelivery",
@@ -44,6 +52,7 @@ __all__ = [
     "HiddenListing",
     "Kind",
     "Listing",
+    "ListingViews",
     "ListingQuerySet",
     "Role",
     "Status",
@@ -55,6 +64,3 @@ __all__ = [
     "many_to_many",
     "validate_time_zone",
 ]
-
-# API keys belong to the open-data API; imported here so that Django registers the model.
-from opportunities.api.keys import ApiKey  # noqa: E402, F401, I001

@@ -180,9 +180,10 @@ class ListingQuerySet(models.QuerySet):
         return qs
 
 
-def many_to_many(relation: str):
-    """The through model of a Listing many-to-many relation, with its two column names."""
-    field = getattr(Listing, relation).field
+def many_to_many(relation: str, model=None):
+    """The through model of a many-to-many relation of Listing (or another model), with its two
+    column names."""
+    field = getattr(model or Listing, relation).field
     return field.remote_field.through, field.m2m_field_name(), field.m2m_reverse_field_name()
 
 

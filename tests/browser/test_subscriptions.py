@@ -65,10 +65,9 @@ def test_form_errors_are_accessible(page, portal):
 def test_signed_pages_have_no_accessibility_violations(page, portal, subscriber):
     listing = ListingFactory(title="Grants for partnerships")
     paths = [
-        f"/subscribe/manage/{digests.make_token(digests.MANAGE, subscriber.pk)}/",
-        "/subscribe/not-interested/"
-        f"{digests.make_token(digests.NOT_INTERESTED, subscriber.pk, listing.pk)}/",
-        f"/subscribe/unsubscribe/{digests.make_token(digests.UNSUBSCRIBE, subscriber.pk)}/",
+        f"/subscribe/manage/{digests.MANAGE.sign(subscriber.pk)}/",
+        f"/subscribe/not-interested/{digests.NOT_INTERESTED.sign(subscriber.pk, listing.pk)}/",
+        f"/subscribe/unsubscribe/{digests.UNSUBSCRIBE.sign(subscriber.pk)}/",
     ]
     for path in paths:
         page.goto(portal + path)

@@ -2,17 +2,14 @@ import csv
 import datetime
 import io
 import re
-import time
 from datetime import UTC
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cities import reach
 from cities.models import (
-    ListingViews,
     LocalSolution,
     NetworkMembership,
     Place,
@@ -22,8 +19,13 @@ from cities.models import (
     SolutionStatus,
     State,
 )
-from opportunities.models import DigestDelivery, DigestRun, Subscription, SubscriptionStatus
-from tests.conftest import ensure_curation_data
+from opportunities.models import (
+    DigestDelivery,
+    DigestRun,
+    ListingViews,
+    Subscription,
+    SubscriptionStatus,
+)
 from tests.factories import ListingFactory, PlaceFactory, topic
 
 pytestmark = pytest.mark.django_db
@@ -139,24 +141,6 @@ def subscribe(place, email, status=SubscriptionStatus.CONFIRMED):
     )  # fmt: skip
 
 
-def test_digest_section_says_when_no_totals_are_configured(client, curator, hand_made, settings):
-    settings.REACH_DIGEST_TOTALS = ""
-    html = client.get("/staff/reach/").content.decode()
-    digests = html[html.index('id="digests-heading"') : html.index('id="gaps-heading"')]
-    assert "appear here once email digests are running" in digests
-
-
-def test_digest_hook_shows_what_the_digests_report(client, curator, hand_made, settings):
-    settings.REACH_DIGEST_TOTALS = "tests.cities.test_reach.example_digest_totals"
-    html = client.get("/staff/reach/").content.decode()
-    digests = html[html.index('id="digests-heading"') : html.index('id="gaps-heading"')]
-    assert "<dt>Digests sent</dt><dd>1,234</dd>" in digests
-
-
-def example_digest_totals():
-    return [("Digests sent", 1234)]
-
-
 def test_dashboards_are_for_staff_with_permission(client, hand_made):
     urls = ["/staff/reach/", "/staff/reach/gaps/", "/staff/priorities/"]
     for url in urls:
@@ -251,66 +235,3 @@ def test_public_map_query_count_is_constant(client, hand_made, django_assert_max
     for metric, queries in [("ties", 2), ("solutions", 2), ("opportunities", 4)]:
         with django_assert_max_num_queries(queries):
             assert client.get("/states/", {"metric": metric}).status_code == 200
-
-
-# Listing views ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def views_hash():
-    client = reach._redis()
-    client.delete(reach.VIEWS_KEY)
-    yield client
-    client.delete(reach.VIEWS_KEY)
-
-
-def test_a_listing_view_writes_nothing_to_the_database(
-    client, states, views_hash, django_assert_max_num_queries
-):
-    listing = ListingFactory()
-    with django_assert_max_num_queries(12) as captured:  # six per page, as before counting
-        client.get(listing.get_absolute_url())
-        client.get(listing.get_absolute_url())
-    assert not [q for q in captured.captured_queries if "listingviews" in q["sql"]]
-    assert views_hash.hget(reach.VIEWS_KEY, str(listing.pk)) == b"2"
-
-
-def test_flush_adds_counted_views_to_the_database_and_is_safe_to_repeat(states, views_hash):
-    first, second = ListingFactory(), ListingFactory()
-    ListingViews.objects.create(listing=first, views=10, updated_at=datetime.datetime.now(UTC))
-    for listing_id in [first.pk, first.pk, second.pk, 999_999]:  # a deleted listing is skipped
-        reach.count_listing_view(listing_id)
-    assert reach.flush_listing_views() == 4
-    assert reach.flush_listing_views() == 0
-    assert dict(ListingViews.objects.values_list("listing_id", "views")) == {
-        first.pk: 12, second.pk: 1,
-    }  # fmt: skip
-
-
-def test_beat_runs_the_flush_every_minute():
-    schedule = django_settings.CELERY_BEAT_SCHEDULE["flush-listing-views"]
-    assert schedule == {"task": "cities.tasks.flush_listing_views", "schedule": 60.0}
-
-
-def test_a_real_worker_flushes_the_views_to_the_dashboard(
-    client, transactional_db, celery_worker, views_hash
-):
-    from cities import reference
-    from cities.tasks import flush_listing_views
-
-    ensure_curation_data()
-    reference.load_states()
-    listing = ListingFactory(title="Most read listing")
-    for _ in range(3):
-        client.get(listing.get_absolute_url())
-    flush_listing_views.delay()
-    deadline = time.monotonic() + 30
-    while not ListingViews.objects.filter(listing=listing, views=3).exists():
-        assert time.monotonic() < deadline, "the worker did not flush the views"
-        time.sleep(0.1)
-    admin = User.objects.create_superuser("admin", "admin@example.gov", "a-long-test-password")
-    client.force_login(admin)
-    html = client.get("/staff/reach/").content.decode()
-    viewed = html[html.index('id="most-viewed"') :]
-    assert re.search(r"Most read listing</a></th><td[^>]*>3</td>", viewed)
-    assert Place.objects.count() == 0

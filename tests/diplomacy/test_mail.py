@@ -1,7 +1,7 @@
 from django.core import mail as django_mail
 from django.template import engines
 
-from diplomacy.mail import absolute_url, send_email
+from lib.mail import absolute_url, send_email
 
 
 def test_email_travels_over_smtp_with_text_and_html_parts(mailbox, settings, tmp_path):

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from diplomacy.client_ip import client_ip
+from lib.client_ip import client_ip
 
 PASSWORD = "a-long-staff-passphrase"  # noqa: S105
 

@@ -6,8 +6,7 @@ import pytest
 from django.utils import timezone
 
 from cities.models import Bureau, State
-from opportunities.api.keys import ApiKey
-from opportunities.models import Format, Kind
+from opportunities.models import ApiKey, Format, Kind
 from tests.factories import ListingFactory, PlaceFactory, topic
 
 pytestmark = pytest.mark.django_db

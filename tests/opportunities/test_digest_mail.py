@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from opportunities import digests
-from opportunities.digest_mail import wire_message
+from opportunities.digests.wire import wire_message
 from opportunities.models import Subscription, SubscriptionStatus
 from tests.factories import ListingFactory
 

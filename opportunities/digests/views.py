@@ -59,7 +59,7 @@ def confirm(request, token):
         return _bad_link(request)
     if request.method == "POST":
         digests.confirm(subscription)
-        return redirect("subscriptions:manage", digests.make_token(digests.MANAGE, subscription.pk))
+        return redirect("subscriptions:manage", digests.MANAGE.sign(subscription.pk))
     return render(request, "subscriptions/confirm.html")
 
 
@@ -109,7 +109,7 @@ def manage(request, token):
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
     try:
-        subscription_id = digests.read_token(digests.UNSUBSCRIBE, token)[0]
+        subscription_id = digests.UNSUBSCRIBE.read(token)[0]
     except digests.BadLink:
         return _bad_link(request)
     if request.method == "POST":
@@ -122,7 +122,7 @@ def unsubscribe(request, token):
 @require_http_methods(["GET", "POST"])
 def not_interested(request, token):
     try:
-        payload = digests.read_token(digests.NOT_INTERESTED, token)
+        payload = digests.NOT_INTERESTED.read(token)
         subscription = digests.subscription_from_token(digests.NOT_INTERESTED, token)
     except digests.BadLink:
         return _bad_link(request)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opportunities import subscription_views as views
+from opportunities.digests import views
 
 app_name = "subscriptions"
 urlpatterns = [

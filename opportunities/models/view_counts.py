@@ -1,4 +1,4 @@
-"""How often each listing is viewed, flushed in batches from Redis (see cities/reach.py)."""
+"""How often each listing is viewed (counted in Redis, see opportunities/view_counts.py)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ListingViews(models.Model):
     listing = models.OneToOneField(
-        "opportunities.Listing",
+        "Listing",
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="view_count",

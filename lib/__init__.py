@@ -1,0 +1,5 @@
+"""The small library below both apps: signed links, email, the client's address.
+
+`cities` and `opportunities` (and the project wiring in `diplomacy`) import from here; nothing
+here imports an app or the project package.
+"""

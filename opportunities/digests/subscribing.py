@@ -1,0 +1,109 @@
+"""Subscribing: double opt-in, preferences, pausing, leaving, hiding a listing.
+
+Nothing here ever tells a requester whether an address is subscribed: a known address gets a
+link to manage its subscription, a new one a confirmation link.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from lib.mail import send_email
+from opportunities.digests.links import CONFIRM, MANAGE, link
+from opportunities.models import HiddenListing, Listing, Subscription, SubscriptionStatus
+
+
+def request_subscription(preferences: dict, language: str) -> None:
+    """Record a request to subscribe and email the address, never telling the requester more.
+
+    A new (or departed) address gets a confirmation link; nothing is sent to it before it is
+    confirmed. An address already subscribed keeps its preferences (the requester may not be
+    its owner) and gets a link to manage its subscription instead.
+    """
+    email = preferences["email"].strip().lower()
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().filter(email=email).first()
+        already = subscription is not None and subscription.status in (
+            SubscriptionStatus.CONFIRMED,
+            SubscriptionStatus.PAUSED,
+        )
+        if not already:
+            subscription = subscription or Subscription(email=email)
+            subscription.status = SubscriptionStatus.PENDING
+            subscription.language = language
+            save_preferences(subscription, preferences)
+    if already:
+        send_manage_link(subscription)
+        return
+    send_email(
+        "subscription_confirm",
+        {"confirm_url": link("subscriptions:confirm", CONFIRM, subscription.pk)},
+        [email],
+        subject=_with_language(language, lambda: _("Confirm your subscription")),
+        language=language,
+    )
+
+
+def _with_language(language: str, make):
+    with translation.override(language):
+        return make()
+
+
+def save_preferences(subscription: Subscription, preferences: dict) -> None:
+    place = preferences.get("place")
+    subscription.role = preferences["role"]
+    subscription.place = place
+    subscription.state = place.state if place else preferences.get("state")
+    subscription.kinds = sorted(preferences.get("kinds") or [])
+    subscription.frequency = preferences["frequency"]
+    subscription.save()
+    subscription.topics.set(preferences.get("topics") or [])
+    subscription.bureaus.set(preferences.get("bureaus") or [])
+
+
+def send_manage_link(subscription: Subscription) -> None:
+    send_email(
+        "subscription_manage",
+        {
+            "manage_url": link("subscriptions:manage", MANAGE, subscription.pk),
+            "frequency": subscription.get_frequency_display(),
+        },
+        [subscription.email],
+        subject=_with_language(subscription.language, lambda: _("Your email subscription")),
+        language=subscription.language,
+    )
+
+
+def confirm(subscription: Subscription) -> None:
+    if subscription.status in (SubscriptionStatus.CONFIRMED, SubscriptionStatus.PAUSED):
+        return
+    subscription.status = SubscriptionStatus.CONFIRMED
+    subscription.confirmed_at = timezone.now()
+    subscription.unsubscribed_at = None
+    subscription.save(update_fields=["status", "confirmed_at", "unsubscribed_at", "updated_at"])
+
+
+def set_paused(subscription: Subscription, paused: bool) -> None:
+    if subscription.status not in (SubscriptionStatus.CONFIRMED, SubscriptionStatus.PAUSED):
+        return
+    subscription.status = SubscriptionStatus.PAUSED if paused else SubscriptionStatus.CONFIRMED
+    subscription.save(update_fields=["status", "updated_at"])
+
+
+def unsubscribe(subscription_id: int) -> None:
+    """Stop every digest to this address at once (idempotent)."""
+    Subscription.objects.filter(pk=subscription_id).exclude(
+        status=SubscriptionStatus.UNSUBSCRIBED
+    ).update(
+        status=SubscriptionStatus.UNSUBSCRIBED,
+        unsubscribed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def hide_listing(subscription: Subscription, listing: Listing) -> None:
+    HiddenListing.objects.bulk_create(
+        [HiddenListing(subscription=subscription, listing=listing)], ignore_conflicts=True
+    )
