@@ -1,5 +1,5 @@
 # The two commands: `make run` (the portal with demo data at http://127.0.0.1:8000) and
-# `make test` (lint and the whole test suite). Both set up everything on a fresh machine and
+# `make test` (lint, the import contract and the whole test suite). Both set up everything on a fresh machine and
 # are safe and fast to run again.
 
 PYTHON ?= python3
@@ -17,6 +17,7 @@ run: setup
 test: install services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest
 
 bench: setup
@@ -54,6 +55,7 @@ setup: services
 
 lint:
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format:
 	$(VENV)/bin/ruff check --fix .
