@@ -1,6 +1,6 @@
 # The two commands: `make run` (the portal with demo data at http://127.0.0.1:8000) and
-# `make test` (lint, the import contract and the whole test suite). Both set up everything on a fresh machine and
-# are safe and fast to run again.
+# `make test` (lint, the import contract and the whole test suite). Both set up everything on a
+# fresh machine and are safe and fast to run again.
 
 PYTHON ?= python3
 VENV := .venv
