@@ -156,7 +156,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def preview_view(self, request, pk):
         subscription = self._subscription(request, pk)
         digest = digests.next_digest(subscription)
-        message = digests.digest_message(digest, to="preview@localhost")
+        message = digests.digest_message(digest, to="preview@localhost", inert_links=True)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -173,7 +173,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
     @csp_replace({"style-src": [SELF, "'unsafe-inline'"], "img-src": [SELF, "data:", "https:"]})
     def preview_html_view(self, request, pk):
         subscription = self._subscription(request, pk)
-        message = digests.digest_message(digests.next_digest(subscription), to="preview@localhost")
+        message = digests.digest_message(
+            digests.next_digest(subscription), to="preview@localhost", inert_links=True
+        )
         return HttpResponse(message.alternatives[0][0])
 
     def test_digest_view(self, request, pk):
@@ -194,3 +196,20 @@ class SubscriptionAdmin(admin.ModelAdmin):
         else:
             messages.success(request, _("Test digest sent to %(email)s.") % {"email": to})
         return redirect(back)
+
+    @admin.action(
+        description=_("Revoke the emailed manage and “Not interested” links"),
+        permissions=["change"],
+    )
+    def revoke_emailed_links(self, request, queryset):
+        count = 0
+        for subscription in queryset:
+            digests.revoke_links(subscription)
+            count += 1
+        messages.success(
+            request,
+            _("Links revoked for %(count)s subscriptions; their next email carries new ones.")
+            % {"count": count},
+        )
+
+    actions = ["revoke_emailed_links"]

@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 
 from lib.mail import absolute_url, build_email
 from opportunities.digests.links import (
-    MANAGE,
-    NOT_INTERESTED,
+    INERT_TOKEN,
     UNSUBSCRIBE,
-    link,
+    inert_link,
     link_with_token,
+    manage_link,
+    not_interested_token,
 )
 from opportunities.digests.matching import Digest, DigestItem, next_digest
 from opportunities.models import Subscription
@@ -42,7 +43,10 @@ class ItemFragments:
     def __init__(self):
         self._rendered: dict[tuple, tuple[str, str]] = {}
 
-    def render(self, item: DigestItem, language: str, subscription_id: int) -> tuple[str, str]:
+    def render(
+        self, item: DigestItem, subscription: Subscription, *, inert_links: bool = False
+    ) -> tuple[str, str]:
+        language = subscription.language
         key = (item.listing.pk, item.listing.updated_at, language)
         # With the reason in (shared by a preference set), cut where the subscriber's link goes.
         with_reason = (*key, item.reason)
@@ -62,9 +66,12 @@ class ItemFragments:
                 html.replace(REASON_MARK, escape(item.reason)).split(HIDE_MARK),
                 text.replace(REASON_MARK, item.reason).split(HIDE_MARK),
             )
-        hide = link(
-            "subscriptions:not_interested", NOT_INTERESTED, subscription_id, item.listing.pk
-        )
+        if inert_links:
+            hide = inert_link("subscriptions:not_interested")
+        else:
+            hide = link_with_token(
+                "subscriptions:not_interested", not_interested_token(subscription, item.listing.pk)
+            )
         html, text = self._rendered[with_reason]
         return hide.join(html), hide.join(text)
 
@@ -120,18 +127,31 @@ class DigestParts:
 
 
 def digest_parts(
-    digest: Digest, *, to: str | None = None, test: bool = False, fragments=None
+    digest: Digest,
+    *,
+    to: str | None = None,
+    test: bool = False,
+    inert_links: bool = False,
+    fragments=None,
 ) -> DigestParts:
     """The digest's subject, text, HTML (signed links for this subscriber) and headers (RFC 8058
-    one-click unsubscribe), from its language's shared shell and the shared item fragments."""
+    one-click unsubscribe), from its language's shared shell and the shared item fragments.
+
+    `test` marks a copy for staff ("[Test]", no unsubscribe headers); `inert_links` puts links
+    that open nothing where the subscriber's own would be, so that whoever reads a preview or a
+    test copy cannot act as the subscriber."""
     subscription = digest.subscription
     fragments = fragments or ItemFragments()
-    unsubscribe_token = UNSUBSCRIBE.sign(subscription.pk)
+    if inert_links:
+        unsubscribe_token = INERT_TOKEN
+        manage_url = inert_link("subscriptions:manage")
+    else:
+        unsubscribe_token = UNSUBSCRIBE.sign(subscription.pk)
+        manage_url = manage_link(subscription)
     unsubscribe_url = link_with_token("subscriptions:unsubscribe", unsubscribe_token)
-    manage_url = link("subscriptions:manage", MANAGE, subscription.pk)
     sections = {}
     for name, items in (("new", digest.new), ("closing", digest.closing)):
-        rendered = [fragments.render(i, subscription.language, subscription.pk) for i in items]
+        rendered = [fragments.render(i, subscription, inert_links=inert_links) for i in items]
         # The template writes each item's HTML as is, and each item's text then a line break.
         sections[name] = (
             "".join(html for html, _text in rendered),
@@ -173,11 +193,13 @@ def digest_message(
     *,
     to: str | None = None,
     test: bool = False,
+    inert_links: bool = False,
     connection=None,
     fragments: ItemFragments | None = None,
 ) -> EmailMultiAlternatives:
     """The digest email: HTML and text, signed links, RFC 8058 one-click unsubscribe headers."""
-    return django_message(digest_parts(digest, to=to, test=test, fragments=fragments), connection)
+    parts = digest_parts(digest, to=to, test=test, inert_links=inert_links, fragments=fragments)
+    return django_message(parts, connection)
 
 
 def django_message(parts: DigestParts, connection=None) -> EmailMultiAlternatives:
@@ -194,7 +216,8 @@ def django_message(parts: DigestParts, connection=None) -> EmailMultiAlternative
 
 
 def send_test_digest(subscription: Subscription, to: str) -> Digest:
-    """Send the next digest of a subscription to a staff member, changing nothing."""
+    """Send the next digest of a subscription to a staff member, changing nothing (its links
+    are inert: the staff member reads what the subscriber would, and cannot act as them)."""
     digest = next_digest(subscription)
-    digest_message(digest, to=to, test=True).send()
+    digest_message(digest, to=to, test=True, inert_links=True).send()
     return digest

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from lib.mail import send_email
-from opportunities.digests.links import CONFIRM, MANAGE, link
+from opportunities.digests.links import CONFIRM, link, manage_link
 from opportunities.models import HiddenListing, Listing, Subscription, SubscriptionStatus
 
 
@@ -37,13 +37,34 @@ def request_subscription(preferences: dict, language: str) -> None:
     if already:
         send_manage_link(subscription)
         return
+    _send_confirmation_link(subscription)
+
+
+def _send_confirmation_link(subscription: Subscription) -> None:
     send_email(
         "subscription_confirm",
         {"confirm_url": link("subscriptions:confirm", CONFIRM, subscription.pk)},
-        [email],
-        subject=_with_language(language, lambda: _("Confirm your subscription")),
-        language=language,
+        [subscription.email],
+        subject=_with_language(subscription.language, lambda: _("Confirm your subscription")),
+        language=subscription.language,
     )
+
+
+def confirm_again(subscription: Subscription) -> None:
+    """Someone who left (or whose address bounced) asks to come back through a manage link:
+    the link may have been forwarded, so the address confirms again before anything is sent."""
+    if subscription.status in (SubscriptionStatus.CONFIRMED, SubscriptionStatus.PAUSED):
+        return
+    subscription.status = SubscriptionStatus.PENDING
+    subscription.save(update_fields=["status", "updated_at"])
+    _send_confirmation_link(subscription)
+
+
+def revoke_links(subscription: Subscription) -> None:
+    """Every manage and "Not interested" link mailed so far stops working (unsubscribe links
+    keep working); the next email carries new ones."""
+    subscription.link_version += 1
+    subscription.save(update_fields=["link_version", "updated_at"])
 
 
 def _with_language(language: str, make):
@@ -67,7 +88,7 @@ def send_manage_link(subscription: Subscription) -> None:
     send_email(
         "subscription_manage",
         {
-            "manage_url": link("subscriptions:manage", MANAGE, subscription.pk),
+            "manage_url": manage_link(subscription),
             "frequency": subscription.get_frequency_display(),
         },
         [subscription.email],

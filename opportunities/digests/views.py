@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from opportunities import digests
+from opportunities.digests.links import manage_token
 from opportunities.forms import PreferencesForm, SubscribeForm
 from opportunities.models import Listing, Status, SubscriptionStatus
 
@@ -59,7 +60,7 @@ def confirm(request, token):
         return _bad_link(request)
     if request.method == "POST":
         digests.confirm(subscription)
-        return redirect("subscriptions:manage", digests.MANAGE.sign(subscription.pk))
+        return redirect("subscriptions:manage", manage_token(subscription))
     return render(request, "subscriptions/confirm.html")
 
 
@@ -83,8 +84,8 @@ def manage(request, token):
             digests.set_paused(subscription, action == "pause")
             saved = True
         elif action == "resubscribe":
-            digests.confirm(subscription)
-            saved = True
+            digests.confirm_again(subscription)
+            return redirect("subscriptions:check_email")
         elif action == "unsubscribe":
             digests.unsubscribe(subscription.pk)
             return render(request, "subscriptions/unsubscribed.html")
@@ -126,7 +127,7 @@ def not_interested(request, token):
         subscription = digests.subscription_from_token(digests.NOT_INTERESTED, token)
     except digests.BadLink:
         return _bad_link(request)
-    if len(payload) != 2:
+    if len(payload) not in (2, 3):  # subscription, listing and (since links have one) version
         return _bad_link(request)
     listing = get_object_or_404(
         Listing, pk=payload[1], status__in=[Status.PUBLISHED, Status.ARCHIVED]

@@ -90,6 +90,9 @@ class Subscription(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    # Manage and "Not interested" links carry this number; raising it revokes every such link
+    # mailed so far (a forwarded digest, a lost mailbox).
+    link_version = models.PositiveIntegerField(_("version of emailed links"), default=0)
     # The "as of" time of the last digest sent: the next one holds what was published after it.
     last_digest_at = models.DateTimeField(_("last digest"), null=True, blank=True)
 
