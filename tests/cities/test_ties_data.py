@@ -125,3 +125,12 @@ def test_the_shipped_data_set_loads_with_no_row_skipped(states):
     assert summary.problems == []
     assert summary.loaded == len(ties_data.read_rows())
     assert SisterCity.objects.exclude(source_url__startswith="http").count() == 0
+
+
+def test_the_profile_links_each_loaded_tie_to_its_source(client, ties_csv, boulder):
+    load(ties_csv)
+
+    page = client.get(boulder.get_absolute_url()).content.decode()
+
+    assert "Kisumu" in page
+    assert 'href="https://example.org/boulder" title="A page about the tie">source</a>' in page
