@@ -46,6 +46,16 @@ def test_every_shipped_row_names_a_source_url():
     assert all(row["source_url"].startswith(("https://", "http://")) for row in rows)
 
 
+def test_every_shipped_line_has_exactly_the_columns_of_the_header():
+    # An unquoted comma in a title or URL shifts the fields; the loader would silently
+    # drop the overflow and keep a truncated title.
+    with open(ties_data.TIES_CSV, newline="", encoding="utf-8") as f:
+        lines = list(csv.reader(f))
+    assert lines[0] == ties_data.COLUMNS
+    wrong = [i for i, line in enumerate(lines, start=1) if len(line) != len(ties_data.COLUMNS)]
+    assert wrong == []
+
+
 def test_command_loads_the_rows_and_reports_those_without_source_or_known_place(
     ties_csv, boulder, capsys
 ):
