@@ -49,6 +49,7 @@ status:
 setup: services
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_places
+	$(PY) manage.py load_ties
 	$(PY) manage.py load_demo_listings
 	$(PY) manage.py write_bulk_downloads --verbosity 0
 	$(PY) manage.py collectstatic --noinput --verbosity 0

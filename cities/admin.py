@@ -29,7 +29,7 @@ def tie_inlines(owner: str) -> list[type[admin.StackedInline]]:
     other = "place" if owner == "state" else "state"
     inlines = []
     for model, fields in [
-        (SisterCity, ["kind", "city", "country", "since"]),
+        (SisterCity, ["kind", "city", "country", "since", "source_url", "source_title"]),
         (NetworkMembership, ["network", "website", "since"]),
         (Delegation, ["direction", "date", "countries", "purpose", "topics"]),
         (EmbassyPartnership, ["mission", "country", "description", "since"]),

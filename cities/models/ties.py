@@ -61,16 +61,27 @@ class LastingTie(Tie):
 
 
 class SisterCity(LastingTie):
-    """A sister, partner or friendship city (or region) abroad."""
+    """A sister, partner or friendship city (or region) abroad, or a state's sister state or
+    province. Ties from the reference data set (cities/data/ties.csv) carry its key and a
+    checksum of what was loaded, so that a reload can tell a staff correction from its own row."""
 
     class Kind(models.TextChoices):
         SISTER = "sister", _("Sister city")
         PARTNER = "partner", _("Partner city")
         FRIENDSHIP = "friendship", _("Friendship city")
+        SISTER_STATE = "sister_state", _("Sister state or province")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.SISTER)
     city = models.CharField(_("city or region abroad"), max_length=200)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, verbose_name=_("country"))
+    source_url = models.URLField(
+        _("source"), max_length=500, blank=True, help_text=_("A public page that records the tie.")
+    )
+    source_title = models.CharField(_("source title"), max_length=300, blank=True)
+    reference_key = models.CharField(
+        max_length=300, null=True, blank=True, unique=True, editable=False
+    )
+    reference_checksum = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta(LastingTie.Meta):
         ordering = ["city"]
