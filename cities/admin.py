@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
 from cities import solutions
 from cities.models import (
@@ -21,6 +20,7 @@ from cities.models import (
     SolutionStatus,
     State,
 )
+from diplomacy.history_admin import GuardedHistoryAdmin
 
 OFFICE_FIELDS = (
     "office_name",
@@ -139,7 +139,7 @@ class LocalSolutionAdminForm(forms.ModelForm):
 
 
 @admin.register(LocalSolution)
-class LocalSolutionAdmin(SimpleHistoryAdmin):
+class LocalSolutionAdmin(GuardedHistoryAdmin):
     """Triage: new → under review → published or declined. Unconfirmed submissions stay out."""
 
     form = LocalSolutionAdminForm
@@ -218,9 +218,10 @@ class PriorityRankingInline(admin.TabularInline):
 
 
 @admin.register(PriorityResponse)
-class PriorityResponseAdmin(SimpleHistoryAdmin):
+class PriorityResponseAdmin(GuardedHistoryAdmin):
     """Read-only: answers belong to the local leaders who gave them."""
 
+    revert_allowed = False
     list_display = ["place", "respondent_name", "respondent_email", "confirmed_at", "is_current"]
     list_filter = ["is_current", "place__state"]
     search_fields = ["place__name", "respondent_name", "respondent_email"]

@@ -1,0 +1,119 @@
+"""Staff-side safety of the listings and digests admin: history reverts, address lookups."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+
+from opportunities.models import Listing, Status
+from tests.factories import ListingFactory, topic
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(client, username, group=None, codenames=()) -> User:
+    user = User.objects.create_user(username, password="a-long-test-password", is_staff=True)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return user
+
+
+def listing_form(listing, **overrides) -> dict:
+    """What the listing's change (or revert) form posts."""
+    data = {
+        "title": listing.title,
+        "slug": listing.slug,
+        "kind": listing.kind,
+        "summary": listing.summary,
+        "sponsor": listing.sponsor,
+        "topics": [topic("climate").pk],
+        "audiences": ["local_government"],
+        "time_zone": "America/New_York",
+        "format": "in_person",
+        "apply_url": listing.apply_url,
+        "deadline_0": "2027-03-01", "deadline_1": "17:00",
+    }  # fmt: skip
+    return {**data, **overrides}
+
+
+def history_url(listing, version) -> str:
+    return f"/admin/opportunities/listing/{listing.pk}/history/{version.history_id}/"
+
+
+def edited(listing, **fields):
+    """Change a listing as a save would; returns its first (creation) version."""
+    first = listing.history.earliest()
+    for name, value in fields.items():
+        setattr(listing, name, value)
+    listing.save()
+    return first
+
+
+# 1. Reverting an old version ----------------------------------------------------------------
+
+
+def test_curator_cannot_revert_a_published_listing(client):
+    listing = ListingFactory(status=Status.DRAFT, published_at=None, title="Old words")
+    first = edited(listing, status=Status.PUBLISHED, title="Published words")
+    staff(client, "curator", "Curator")
+    response = client.post(history_url(listing, first), listing_form(listing, title="Old words"))
+    assert response.status_code == 403
+    listing.refresh_from_db()
+    assert listing.title == "Published words" and listing.status == Status.PUBLISHED
+
+
+def test_reverting_a_draft_to_its_published_version_does_not_publish_it(client):
+    listing = ListingFactory(title="Once public")
+    first = edited(listing, status=Status.DRAFT, published_at=None)
+    staff(client, "curator", "Curator")
+    response = client.post(history_url(listing, first), listing_form(listing, _save="Revert"))
+    assert response.status_code == 302
+    listing.refresh_from_db()
+    assert listing.status == Status.DRAFT and listing.published_at is None
+
+
+def test_publisher_cannot_republish_an_archived_listing_by_reverting(client):
+    listing = ListingFactory(title="Closed grant")
+    first = edited(listing, status=Status.ARCHIVED)
+    staff(client, "publisher", "Publisher")
+    client.post(history_url(listing, first), listing_form(listing, _save="Revert"))
+    listing.refresh_from_db()
+    assert listing.status == Status.ARCHIVED
+
+
+def test_view_only_staff_cannot_revert_a_listing(client):
+    listing = ListingFactory(status=Status.DRAFT, published_at=None, title="Old words")
+    first = edited(listing, title="New words")
+    staff(client, "viewer", codenames=["view_listing", "view_historicallisting"])
+    response = client.post(history_url(listing, first), listing_form(listing, title="Old words"))
+    assert response.status_code == 403
+    listing.refresh_from_db()
+    assert listing.title == "New words"
+
+
+def test_view_only_staff_see_an_old_version_without_a_revert_button(client):
+    listing = ListingFactory(status=Status.DRAFT, published_at=None)
+    first = edited(listing, title="New words")
+    staff(client, "viewer", codenames=["view_listing", "view_historicallisting"])
+    response = client.get(history_url(listing, first))
+    assert response.status_code == 200
+    assert 'name="_save"' not in response.content.decode()
+
+
+def test_revert_page_refuses_a_get_that_asks_to_save(client):
+    listing = ListingFactory(status=Status.DRAFT, published_at=None)
+    first = edited(listing, title="New words")
+    staff(client, "viewer", codenames=["view_listing", "view_historicallisting"])
+    assert client.get(history_url(listing, first), {"_save": "Revert"}).status_code == 403
+
+
+def test_publisher_reverts_a_published_listings_words(client):
+    listing = ListingFactory(title="Old words")
+    first = edited(listing, title="New words")
+    user = staff(client, "publisher", "Publisher")
+    response = client.post(history_url(listing, first), listing_form(listing, title="Old words"))
+    assert response.status_code == 302
+    listing.refresh_from_db()
+    assert listing.title == "Old words" and listing.status == Status.PUBLISHED
+    assert listing.history.latest().history_user == user
+    assert Listing.objects.count() == 1
