@@ -1,9 +1,18 @@
 """Staff-side safety of the listings and digests admin: history reverts, address lookups."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.utils import timezone
 
-from opportunities.models import Listing, Status
+from opportunities.models import (
+    DigestDelivery,
+    Listing,
+    Status,
+    Subscription,
+    SubscriptionStatus,
+)
 from tests.factories import ListingFactory, topic
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +126,72 @@ def test_publisher_reverts_a_published_listings_words(client):
     assert listing.title == "Old words" and listing.status == Status.PUBLISHED
     assert listing.history.latest().history_user == user
     assert Listing.objects.count() == 1
+
+
+# 2. Subscribers' addresses ------------------------------------------------------------------
+
+ADDRESS = "mayor@springfield.example.gov"
+BOUNCE = (
+    "SMTPRecipientsRefused: {'mayor@springfield.example.gov': (550, b'5.1.1 "
+    "<mayor@springfield.example.gov>: Recipient address rejected: User unknown')}"
+)
+DIGEST_VIEWER = ["view_subscription", "view_digestrun", "view_digestdelivery"]
+
+
+@pytest.fixture
+def bounced(states):
+    subscription = Subscription.objects.create(
+        email=ADDRESS,
+        status=SubscriptionStatus.BOUNCING,
+        confirmed_at=timezone.now() - timedelta(days=7),
+    )
+    DigestDelivery.objects.create(
+        subscription=subscription,
+        period="weekly-2026-W47",
+        status=DigestDelivery.Status.FAILED,
+        as_of=timezone.now(),
+        error=BOUNCE,
+    )
+    return subscription
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    ["email", "email__iexact", "email__startswith", "email__regex", "email__gt", "email__in"],
+)
+def test_staff_without_the_address_permission_cannot_filter_by_address(client, bounced, lookup):
+    staff(client, "viewer", codenames=DIGEST_VIEWER)
+    response = client.get("/admin/opportunities/subscription/", {lookup: ADDRESS})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("url", "lookup"),
+    [
+        ("/admin/opportunities/subscription/", "deliveries__error__contains"),
+        ("/admin/opportunities/digestrun/", "deliveries__subscription__email__startswith"),
+        ("/admin/opportunities/topic/", "subscriptions__email__startswith"),
+    ],
+)
+def test_staff_cannot_reach_addresses_through_a_relation(client, bounced, url, lookup):
+    staff(client, "viewer", codenames=[*DIGEST_VIEWER, "view_topic"])
+    assert client.get(url, {lookup: "mayor"}).status_code == 400
+
+
+def test_staff_with_the_address_permission_filter_by_address(client, bounced):
+    staff(client, "admin", codenames=[*DIGEST_VIEWER, "view_subscriber_email"])
+    response = client.get("/admin/opportunities/subscription/", {"email__startswith": "mayor"})
+    assert response.status_code == 200 and ADDRESS in response.content.decode()
+
+
+def test_bounce_errors_hide_the_address_from_staff_without_the_permission(client, bounced):
+    staff(client, "viewer", codenames=DIGEST_VIEWER)
+    html = client.get(f"/admin/opportunities/subscription/{bounced.pk}/change/").content.decode()
+    assert "Recipient address rejected" in html
+    assert "mayor@" not in html and "m•••@springfield.example.gov" in html
+
+
+def test_bounce_errors_show_the_address_to_staff_with_the_permission(client, bounced):
+    staff(client, "admin", codenames=[*DIGEST_VIEWER, "view_subscriber_email"])
+    html = client.get(f"/admin/opportunities/subscription/{bounced.pk}/change/").content.decode()
+    assert "&lt;mayor@springfield.example.gov&gt;: Recipient address rejected" in html
