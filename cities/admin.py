@@ -190,7 +190,7 @@ class LocalSolutionAdmin(GuardedHistoryAdmin):
             self.message_user(request, left % {"count": skipped}, messages.WARNING)
         return moved
 
-    @admin.action(description=_("Start reviewing the selected solutions"))
+    @admin.action(description=_("Start reviewing the selected solutions"), permissions=["change"])
     def start_review(self, request, queryset):
         if moved := self._move_selected(request, queryset, SolutionStatus.UNDER_REVIEW):
             done = ngettext(
@@ -200,7 +200,7 @@ class LocalSolutionAdmin(GuardedHistoryAdmin):
             )
             self.message_user(request, done % {"count": moved}, messages.SUCCESS)
 
-    @admin.action(description=_("Publish the selected solutions"))
+    @admin.action(description=_("Publish the selected solutions"), permissions=["change"])
     def publish(self, request, queryset):
         if moved := self._move_selected(request, queryset, SolutionStatus.PUBLISHED):
             done = ngettext(
