@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from diplomacy.history_admin import GuardedHistoryAdmin
 from opportunities import digests
 from opportunities.models import DigestDelivery, DigestRun, Subscription
 
@@ -114,7 +115,10 @@ class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(AddressLookupsMixin, admin.ModelAdmin):
+class SubscriptionAdmin(AddressLookupsMixin, GuardedHistoryAdmin):
+    # Preferences are the subscriber's own; staff see their history but do not roll it back.
+    revert_allowed = False
+    history_list_display = ["status"]
     list_filter = ["status", "frequency", "role", "language"]
     list_select_related = ["state"]
     readonly_fields = [

@@ -182,6 +182,7 @@ def confirm(subscription: Subscription) -> None:
     subscription.status = SubscriptionStatus.CONFIRMED
     subscription.confirmed_at = timezone.now()
     subscription.unsubscribed_at = None
+    subscription._change_reason = "Confirmed by the subscriber"
     subscription.save(update_fields=["status", "confirmed_at", "unsubscribed_at", "updated_at"])
 
 
@@ -189,18 +190,25 @@ def set_paused(subscription: Subscription, paused: bool) -> None:
     if subscription.status not in (SubscriptionStatus.CONFIRMED, SubscriptionStatus.PAUSED):
         return
     subscription.status = SubscriptionStatus.PAUSED if paused else SubscriptionStatus.CONFIRMED
+    subscription._change_reason = "Paused" if paused else "Resumed"
     subscription.save(update_fields=["status", "updated_at"])
 
 
 def unsubscribe(subscription_id: int) -> None:
-    """Stop every digest to this address at once (idempotent)."""
-    Subscription.objects.filter(pk=subscription_id).exclude(
-        status=SubscriptionStatus.UNSUBSCRIBED
-    ).update(
-        status=SubscriptionStatus.UNSUBSCRIBED,
-        unsubscribed_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    """Stop every digest to this address at once (idempotent), in the subscription's history."""
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update()
+            .filter(pk=subscription_id)
+            .exclude(status=SubscriptionStatus.UNSUBSCRIBED)
+            .first()
+        )
+        if subscription is None:
+            return
+        subscription.status = SubscriptionStatus.UNSUBSCRIBED
+        subscription.unsubscribed_at = timezone.now()
+        subscription._change_reason = "Unsubscribed"
+        subscription.save(update_fields=["status", "unsubscribed_at", "updated_at"])
 
 
 def hide_listing(subscription: Subscription, listing: Listing) -> None:
@@ -862,9 +870,11 @@ def _mark_failed(delivery_id: int, subscription_id: int, error: Exception) -> No
         DigestDelivery.objects.filter(pk=delivery_id).update(
             status=DeliveryStatus.FAILED, error=_describe(error)
         )
-        Subscription.objects.filter(pk=subscription_id).update(
-            status=SubscriptionStatus.BOUNCING, updated_at=timezone.now()
-        )
+        # A status change staff see, so through save() and into the history (sends are not).
+        subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+        subscription.status = SubscriptionStatus.BOUNCING
+        subscription._change_reason = "Digest bounced"
+        subscription.save(update_fields=["status", "updated_at"])
 
 
 def give_up(run_id: int, subscription_ids: list[int], error: str) -> None:
