@@ -68,6 +68,14 @@ def test_administrators_delete_a_lost_authenticator(client, administrator, curat
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
 
 
+def test_administrators_never_see_an_authenticators_secret(client, administrator, curator):
+    device = TOTPDevice.objects.create(user=curator, name="Authenticator app")
+    change = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert change.status_code == 200 and device.key not in change.content.decode()
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+
+
 # Nobody raises their own rights ---------------------------------------------------------------
 
 
