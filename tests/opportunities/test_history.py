@@ -159,3 +159,19 @@ def test_revoking_an_api_key_is_logged_with_who_did_it(client):
     )
     entry = LogEntry.objects.get(object_id=str(key.pk))
     assert entry.user == admin and "Revoked" in entry.get_change_message()
+
+
+def test_a_listings_history_page_shows_topic_changes_in_a_few_queries(
+    client, django_assert_max_num_queries
+):
+    listing = ListingFactory(title="Version 0")
+    for n in range(1, 30):
+        listing.title = f"Version {n}"
+        listing.save()
+    listing.topics.set([topic("housing")])
+    staff(client, "curator", "Curator")
+    with django_assert_max_num_queries(25):
+        response = client.get(f"/admin/opportunities/listing/{listing.pk}/history/")
+    html = response.content.decode()
+    assert response.status_code == 200 and "Version 29" in html
+    assert "Topics" in html and "Housing" in html
