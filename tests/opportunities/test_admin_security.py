@@ -195,3 +195,15 @@ def test_bounce_errors_show_the_address_to_staff_with_the_permission(client, bou
     staff(client, "admin", codenames=[*DIGEST_VIEWER, "view_subscriber_email"])
     html = client.get(f"/admin/opportunities/subscription/{bounced.pk}/change/").content.decode()
     assert "&lt;mayor@springfield.example.gov&gt;: Recipient address rejected" in html
+
+
+def test_nobody_reverts_a_subscription_not_even_a_superuser(client, bounced):
+    first = bounced.history.earliest()
+    bounced.frequency = "daily"
+    bounced.save()
+    root = User.objects.create_superuser("root", "root@state.example.gov", "a-long-password-1")
+    client.force_login(root)
+    url = f"/admin/opportunities/subscription/{bounced.pk}/history/{first.history_id}/"
+    assert client.post(url, {"frequency": "weekly", "role": "other"}).status_code == 403
+    bounced.refresh_from_db()
+    assert bounced.frequency == "daily"
