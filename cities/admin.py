@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
 from cities import solutions
 from cities.models import (
@@ -22,6 +21,7 @@ from cities.models import (
     SolutionStatus,
     State,
 )
+from lib.history_admin import GuardedHistoryAdmin
 
 
 def tie_inlines(owner: str) -> list[type[admin.StackedInline]]:
@@ -130,7 +130,7 @@ class LocalSolutionAdminForm(forms.ModelForm):
 
 
 @admin.register(LocalSolution)
-class LocalSolutionAdmin(SimpleHistoryAdmin):
+class LocalSolutionAdmin(GuardedHistoryAdmin):
     """Triage: new → under review → published or declined. Unconfirmed submissions stay out."""
 
     form = LocalSolutionAdminForm
@@ -181,7 +181,7 @@ class LocalSolutionAdmin(SimpleHistoryAdmin):
             self.message_user(request, left % {"count": skipped}, messages.WARNING)
         return moved
 
-    @admin.action(description=_("Start reviewing the selected solutions"))
+    @admin.action(description=_("Start reviewing the selected solutions"), permissions=["change"])
     def start_review(self, request, queryset):
         if moved := self._move_selected(request, queryset, SolutionStatus.UNDER_REVIEW):
             done = ngettext(
@@ -191,7 +191,7 @@ class LocalSolutionAdmin(SimpleHistoryAdmin):
             )
             self.message_user(request, done % {"count": moved}, messages.SUCCESS)
 
-    @admin.action(description=_("Publish the selected solutions"))
+    @admin.action(description=_("Publish the selected solutions"), permissions=["change"])
     def publish(self, request, queryset):
         if moved := self._move_selected(request, queryset, SolutionStatus.PUBLISHED):
             done = ngettext(
@@ -209,9 +209,10 @@ class PriorityRankingInline(admin.TabularInline):
 
 
 @admin.register(PriorityResponse)
-class PriorityResponseAdmin(SimpleHistoryAdmin):
+class PriorityResponseAdmin(GuardedHistoryAdmin):
     """Read-only: answers belong to the local leaders who gave them."""
 
+    revert_allowed = False
     list_display = ["place", "respondent_name", "respondent_email", "confirmed_at", "is_current"]
     list_filter = ["is_current", "place__state"]
     search_fields = ["place__name", "respondent_name", "respondent_email"]

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import MAX_PRIORITIES, Place, PriorityRanking, PriorityResponse
+from lib.history import record_bulk_history
 from lib.mail import absolute_url, send_email
 from lib.signed_links import BadLink, LinkKind
 
@@ -85,9 +86,15 @@ def confirm_priorities(response: PriorityResponse) -> bool:
         if locked.confirmed_at is not None:
             return False
         now = timezone.now()
-        PriorityResponse.objects.filter(
-            place_id=locked.place_id, respondent_email=locked.respondent_email, is_current=True
-        ).update(is_current=False, superseded_at=now)
+        replaced = list(
+            PriorityResponse.objects.select_for_update().filter(
+                place_id=locked.place_id, respondent_email=locked.respondent_email, is_current=True
+            )
+        )
+        for earlier in replaced:
+            earlier.is_current, earlier.superseded_at = False, now
+        PriorityResponse.objects.bulk_update(replaced, ["is_current", "superseded_at"])
+        record_bulk_history(replaced, reason="Replaced by a newer answer")
         locked.confirmed_at, locked.is_current = now, True
         locked.save(update_fields=["confirmed_at", "is_current"])
     response.refresh_from_db()

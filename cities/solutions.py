@@ -63,11 +63,18 @@ def submit_solution(*, place: Place, **fields) -> LocalSolution:
 
 def confirm_solution(solution: LocalSolution) -> bool:
     """Hand the solution to staff; False when it was confirmed already (safe to repeat)."""
-    updated = LocalSolution.objects.filter(
-        pk=solution.pk, status=SolutionStatus.UNCONFIRMED
-    ).update(status=SolutionStatus.NEW, confirmed_at=timezone.now())
+    with transaction.atomic():
+        locked = (
+            LocalSolution.objects.select_for_update()
+            .filter(pk=solution.pk, status=SolutionStatus.UNCONFIRMED)
+            .first()
+        )
+        if locked is not None:
+            locked.status, locked.confirmed_at = SolutionStatus.NEW, timezone.now()
+            locked._change_reason = "Confirmed by the submitter"
+            locked.save(update_fields=["status", "confirmed_at", "updated_at"])
     solution.refresh_from_db()
-    return bool(updated)
+    return locked is not None
 
 
 def check_move(previous: str, status: str, reason: str = "") -> None:

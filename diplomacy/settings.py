@@ -236,6 +236,8 @@ AXES_VERBOSE = False
 # Staff also enter a code from an authenticator app (diplomacy/two_factor.py).
 STAFF_TWO_FACTOR = env_bool("DJANGO_STAFF_TWO_FACTOR", not DEBUG)
 OTP_TOTP_ISSUER = "Subnational Diplomacy Portal"
+# Administrators delete lost authenticators; nobody reads another person's secret or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # How many proxies (load balancers) stand in front of the web hosts and add X-Forwarded-For.
 TRUSTED_PROXIES = int(env("DJANGO_TRUSTED_PROXIES", "0"))
 # Posts allowed per client address and per email address to the local solutions and priorities

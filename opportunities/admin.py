@@ -13,8 +13,8 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
-from simple_history.admin import SimpleHistoryAdmin
 
+from lib.history_admin import GuardedHistoryAdmin
 from opportunities import importing, publishing
 from opportunities.models import Listing, Status, Topic
 from opportunities.readability import reading_grade, reading_hint
@@ -38,7 +38,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Listing)
-class ListingAdmin(SimpleHistoryAdmin):
+class ListingAdmin(GuardedHistoryAdmin):
     list_display = ["title", "kind", "status", "deadline", "published_at", "updated_at"]
     list_filter = ["status", "kind", "topics", "is_global", "bureaus"]
     search_fields = ["title", "sponsor", "summary", "slug"]

@@ -20,9 +20,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from simple_history.utils import bulk_create_with_history
 
 from cities.models import Bureau, Country, State
+from lib.history import record_bulk_history
 from opportunities.models import (
     Audience,
     EducationLevel,
@@ -328,13 +328,9 @@ def import_rows(
             listing.created_by = user
             if status == Status.PUBLISHED:
                 listing.published_at = timezone.now()
-        created = bulk_create_with_history(
-            [listing for listing, _ in parsed],
-            Listing,
-            default_user=user,
-            default_change_reason="Imported",
-        )
+        created = Listing.objects.bulk_create([listing for listing, _ in parsed])
         _link_related(created, [relations for _, relations in parsed])
+        record_bulk_history(created, user=user, reason="Imported", created=True)
         report.created = created
     listings_changed()
     return report

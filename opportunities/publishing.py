@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
+from lib.history import record_bulk_history
 from opportunities.models import Listing, Status
 from opportunities.search import listings_changed
 
@@ -27,13 +27,8 @@ def _save(listings: list[Listing], user, reason: str) -> int:
     now = timezone.now()
     for listing in listings:
         listing.updated_at = now
-    bulk_update_with_history(
-        listings,
-        Listing,
-        TRANSITION_FIELDS,
-        default_user=user,
-        default_change_reason=reason,
-    )
+    Listing.objects.bulk_update(listings, TRANSITION_FIELDS)
+    record_bulk_history(listings, user=user, reason=reason)
     if listings:
         listings_changed()
     return len(listings)

@@ -44,6 +44,9 @@ def ensure_curation_data() -> None:
     importlib.import_module("cities.migrations.0003_solutions_priorities_reach").grant_permissions(
         apps, None
     )
+    importlib.import_module(
+        "opportunities.migrations.0008_administrators_recover_authenticators"
+    ).grant_recovery(apps, None)
 
 
 @pytest.fixture(autouse=True)

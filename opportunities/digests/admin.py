@@ -1,21 +1,61 @@
 """Digests in the admin: runs with counts and timing, subscriptions with their delivery log, a
 preview of the next digest and a test digest to oneself. Subscribers' addresses are shown only
-to staff with the `view_subscriber_email` permission."""
+to staff with the `view_subscriber_email` permission: other staff see them masked, also inside
+bounce messages, and cannot filter by them (an `?email__startswith=` would test addresses)."""
+
+import re
 
 from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from lib.history_admin import GuardedHistoryAdmin
 from opportunities import digests
 from opportunities.models import DigestDelivery, DigestRun, Subscription
 
 EMAIL_PERMISSION = "opportunities.view_subscriber_email"
+# Where subscribers' addresses are stored: their own field, and bounce messages that quote them.
+ADDRESS_FIELDS = {(Subscription, "email"), (DigestDelivery, "error")}
+ADDRESS = re.compile(r"([^\s<>()\[\]'\"@,;:]+)@([\w.-]+)")
+
+
+def redact_addresses(text: str) -> str:
+    """Mask every address in a text the way `Subscription.masked_email` does."""
+    return ADDRESS.sub(lambda match: f"{match[1][:1]}•••@{match[2]}", text)
+
+
+def reads_addresses(model, lookup: str) -> bool:
+    """Whether a changelist lookup (`email__regex`, `deliveries__error__contains`) reaches a
+    field that holds subscribers' addresses."""
+    for part in lookup.split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if (model, field.name) in ADDRESS_FIELDS:
+            return True
+        if not field.is_relation:
+            return False
+        model = field.related_model
+    return False
+
+
+class AddressLookupsMixin:
+    """Filtering by a subscriber's address is for staff who may see addresses."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if reads_addresses(self.model, lookup) and not (
+            request and request.user.has_perm(EMAIL_PERMISSION)
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 class ReadOnlyMixin:
@@ -30,7 +70,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(DigestRun)
-class DigestRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class DigestRunAdmin(AddressLookupsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "period",
         "started_at",
@@ -58,15 +98,27 @@ class DigestRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
     model = DigestDelivery
     fields = ["period", "status", "claimed_at", "sent_at", "attempts", "error", "listing_ids"]
-    readonly_fields = fields
+    readonly_fields = [*fields, "redacted_error"]
     extra = 0
     max_num = 0
     ordering = ["-as_of"]
     verbose_name_plural = _("delivery log")
 
+    def get_fields(self, request, obj=None):
+        if request.user.has_perm(EMAIL_PERMISSION):
+            return self.fields
+        return [("redacted_error" if f == "error" else f) for f in self.fields]
+
+    @admin.display(description=_("error"))
+    def redacted_error(self, delivery):
+        return redact_addresses(delivery.error)
+
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(AddressLookupsMixin, GuardedHistoryAdmin):
+    # Preferences are the subscriber's own; staff see their history but do not roll it back.
+    revert_allowed = False
+    history_list_display = ["status"]
     list_filter = ["status", "frequency", "role", "language"]
     list_select_related = ["state"]
     readonly_fields = [

@@ -249,9 +249,11 @@ def _mark_failed(delivery_id: int, subscription_id: int, error: Exception) -> No
         DigestDelivery.objects.filter(pk=delivery_id).update(
             status=DeliveryStatus.FAILED, error=_describe(error)
         )
-        Subscription.objects.filter(pk=subscription_id).update(
-            status=SubscriptionStatus.BOUNCING, updated_at=timezone.now()
-        )
+        # A status change staff see, so through save() and into the history (sends are not).
+        subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+        subscription.status = SubscriptionStatus.BOUNCING
+        subscription._change_reason = "Digest bounced"
+        subscription.save(update_fields=["status", "updated_at"])
 
 
 def give_up(run_id: int, subscription_ids: list[int], error: str) -> None:

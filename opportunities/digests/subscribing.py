@@ -56,6 +56,7 @@ def confirm_again(subscription: Subscription) -> None:
     if subscription.status in (SubscriptionStatus.CONFIRMED, SubscriptionStatus.PAUSED):
         return
     subscription.status = SubscriptionStatus.PENDING
+    subscription._change_reason = "Asked to start again (a new confirmation is needed)"
     subscription.save(update_fields=["status", "updated_at"])
     _send_confirmation_link(subscription)
 
@@ -64,6 +65,7 @@ def revoke_links(subscription: Subscription) -> None:
     """Every manage and "Not interested" link mailed so far stops working (unsubscribe links
     keep working); the next email carries new ones."""
     subscription.link_version += 1
+    subscription._change_reason = "Emailed links revoked"
     subscription.save(update_fields=["link_version", "updated_at"])
 
 
@@ -103,6 +105,7 @@ def confirm(subscription: Subscription) -> None:
     subscription.status = SubscriptionStatus.CONFIRMED
     subscription.confirmed_at = timezone.now()
     subscription.unsubscribed_at = None
+    subscription._change_reason = "Confirmed by the subscriber"
     subscription.save(update_fields=["status", "confirmed_at", "unsubscribed_at", "updated_at"])
 
 
@@ -110,18 +113,25 @@ def set_paused(subscription: Subscription, paused: bool) -> None:
     if subscription.status not in (SubscriptionStatus.CONFIRMED, SubscriptionStatus.PAUSED):
         return
     subscription.status = SubscriptionStatus.PAUSED if paused else SubscriptionStatus.CONFIRMED
+    subscription._change_reason = "Paused" if paused else "Resumed"
     subscription.save(update_fields=["status", "updated_at"])
 
 
 def unsubscribe(subscription_id: int) -> None:
-    """Stop every digest to this address at once (idempotent)."""
-    Subscription.objects.filter(pk=subscription_id).exclude(
-        status=SubscriptionStatus.UNSUBSCRIBED
-    ).update(
-        status=SubscriptionStatus.UNSUBSCRIBED,
-        unsubscribed_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    """Stop every digest to this address at once (idempotent), in the subscription's history."""
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update()
+            .filter(pk=subscription_id)
+            .exclude(status=SubscriptionStatus.UNSUBSCRIBED)
+            .first()
+        )
+        if subscription is None:
+            return
+        subscription.status = SubscriptionStatus.UNSUBSCRIBED
+        subscription.unsubscribed_at = timezone.now()
+        subscription._change_reason = "Unsubscribed"
+        subscription.save(update_fields=["status", "unsubscribed_at", "updated_at"])
 
 
 def hide_listing(subscription: Subscription, listing: Listing) -> None:

@@ -280,7 +280,10 @@ class Listing(models.Model):
     )
 
     objects = ListingQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["search_vector"])
+    history = HistoricalRecords(
+        excluded_fields=["search_vector"],
+        m2m_fields=["topics", "bureaus", "countries", "target_states"],
+    )
 
     class Meta:
         ordering = ["-published_at", "-id"]

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from cities.models import Bureau, Place, State
 from opportunities.models.listing import Kind, Listing, Topic, choice_array
@@ -97,6 +98,8 @@ class Subscription(models.Model):
     last_digest_at = models.DateTimeField(_("last digest"), null=True, blank=True)
 
     objects = SubscriptionQuerySet.as_manager()
+    # The address never changes and is kept once, here: a deleted subscriber's stays nowhere.
+    history = HistoricalRecords(excluded_fields=["email"], m2m_fields=["topics", "bureaus"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
