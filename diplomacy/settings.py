@@ -1,7 +1,8 @@
 """Settings for the Subnational Diplomacy Portal, read from environment variables.
 
-Defaults make development work out of the box; production sets DJANGO_DEBUG=false and the
-variables listed in README.md ("Configuration"). Every variable read here is documented there.
+Defaults are production's (DJANGO_DEBUG off); `make run`, `make test` and the development
+services' var/services.env turn debug on. Every variable read here is documented in README.md
+("Configuration").
 """
 
 import os
@@ -29,8 +30,8 @@ def env(name: str, default: str = "") -> str:
 
 
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = env(name)
+    if value == "":
         return default
     if value.lower() in ("1", "true", "yes", "on"):
         return True
@@ -43,13 +44,19 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Production unless told otherwise: a forgotten DJANGO_DEBUG must not mean debug pages and no
+# two-factor. `make run`, `make test` (and the test suite itself) and the development machine's
+# var/services.env (written by `make services` with its embedded database) turn it on.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+# No built-in key: production sets one; in development `make services` generated one into
+# var/services.env, which only counts in debug (a leftover file never signs production data).
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (DEBUG and _EMBEDDED.get("DJANGO_SECRET_KEY"))
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (a long random string) in production.")
-    SECRET_KEY = "development-only-secret-key-never-use-in-production"  # noqa: S105
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY (a long random string); in development, "
+        "`make services` writes one to var/services.env."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
