@@ -199,17 +199,25 @@ PORTAL_POSTAL_ADDRESS = env(
 RATELIMIT_VIEW = "diplomacy.views.rate_limited"
 RATELIMIT_IP_META_KEY = "diplomacy.client_ip.client_ip"
 
-# Staff sign-in is throttled (django-axes): after DJANGO_LOGIN_FAILURE_LIMIT wrong passwords
-# for one user name from one address, that pair is locked out for the cool-off time.
+# Staff sign-in is throttled (django-axes, diplomacy/sign_in.py): wrong passwords are counted
+# per user name and address, per address (across user names) and per user name (across
+# addresses), each with its own limit; reaching one pauses sign-in for the cool-off time.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(env("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(env("DJANGO_LOGIN_FAILURE_LIMIT_PER_ADDRESS", "20"))
+LOGIN_FAILURE_LIMIT_PER_USERNAME = int(env("DJANGO_LOGIN_FAILURE_LIMIT_PER_USERNAME", "20"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env("DJANGO_LOGIN_COOLOFF_MINUTES", "30")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_HANDLER = "diplomacy.sign_in.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "account_locked.html"
+AXES_LOCKOUT_CALLABLE = "diplomacy.sign_in.lockout_response"
+# Staff reset a forgotten password by email: the link works for an hour; requests per client
+# address and per email address are limited (django-ratelimit rate).
+PASSWORD_RESET_TIMEOUT = 60 * 60
+PASSWORD_RESET_RATE = env("PASSWORD_RESET_RATE", "5/h")
 AXES_CLIENT_IP_CALLABLE = "diplomacy.client_ip.client_ip"
 AXES_VERBOSE = False
 # Staff also enter a code from an authenticator app (diplomacy/two_factor.py).
