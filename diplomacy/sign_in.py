@@ -128,7 +128,9 @@ class _AdminPage:
     """The admin's header and titles on the password pages (they use the admin's templates)."""
 
     def get_context_data(self, **kwargs):
-        return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs)}
+        site = admin.site
+        names = {"site_header": site.site_header, "site_title": site.site_title}
+        return {**names, "site_url": site.site_url, **super().get_context_data(**kwargs)}
 
 
 @method_decorator(

@@ -34,6 +34,9 @@ def emailed_path(message) -> str:
 def test_admin_sign_in_page_links_to_the_password_reset(client):
     html = client.get("/admin/login/").content.decode()
     assert 'href="/admin/password_reset/"' in html
+    page = client.get("/admin/password_reset/").content.decode()
+    assert "Subnational Diplomacy Portal — staff" in page and 'name="email"' in page
+    assert "permission" not in page
 
 
 def test_reset_link_arrives_by_email_and_sets_a_new_password(client, staff, mailbox):
