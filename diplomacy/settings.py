@@ -222,6 +222,16 @@ AXES_CLIENT_IP_CALLABLE = "diplomacy.client_ip.client_ip"
 AXES_VERBOSE = False
 # Staff also enter a code from an authenticator app (diplomacy/two_factor.py).
 STAFF_TWO_FACTOR = env_bool("DJANGO_STAFF_TWO_FACTOR", not DEBUG)
+# Staff sessions (diplomacy/staff_sessions.py) end after a working day however active, and
+# after a while without requests; with two-factor on, permission changes need a recent code.
+STAFF_SESSION_HOURS = int(env("DJANGO_STAFF_SESSION_HOURS", "9"))
+STAFF_SESSION_IDLE_MINUTES = int(env("DJANGO_STAFF_SESSION_IDLE_MINUTES", "30"))
+STAFF_REVERIFY_MINUTES = int(env("DJANGO_STAFF_REVERIFY_MINUTES", "5"))
+# Before the code page's redirect, so an ended session is sent to sign in, not asked for a code.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("diplomacy.two_factor.StaffTwoFactorMiddleware"),
+    "diplomacy.staff_sessions.StaffSessionMiddleware",
+)
 OTP_TOTP_ISSUER = "Subnational Diplomacy Portal"
 # How many proxies (load balancers) stand in front of the web hosts and add X-Forwarded-For.
 TRUSTED_PROXIES = int(env("DJANGO_TRUSTED_PROXIES", "0"))
