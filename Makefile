@@ -10,6 +10,9 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: run test bench install services stop status setup lint format messages clean
 
+# Settings default to production; the two commands run the portal in development mode.
+run test bench: export DJANGO_DEBUG ?= true
+
 run: setup
 	@echo "Starting web, worker and beat. The portal is at http://127.0.0.1:8000 (Ctrl-C stops it)."
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start

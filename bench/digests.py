@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import smtplib
 import socket
 import subprocess
@@ -206,7 +207,7 @@ def run_worker(sink_port: int, broker_url: str) -> tuple[float, int, list[tuple[
         **os.environ,
         # Production settings: no query log kept in memory.
         "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key"),
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "localhost",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": broker_url,

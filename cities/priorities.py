@@ -68,9 +68,10 @@ def submit_priorities(*, place: Place, topics: list, **fields) -> PriorityRespon
     link = absolute_url(reverse("priorities:confirm", args=[token_for(response)]))
     with translation.override(response.language):
         subject = str(_("Confirm your place's priorities"))
+    # Only our own words and the link until the address is confirmed (see cities/solutions.py).
     send_email(
         "priorities_confirm",
-        {"response": response, "topics": topics, "confirm_url": link},
+        {"confirm_url": link},
         [response.respondent_email],
         subject=subject,
         language=response.language,

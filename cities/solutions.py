@@ -57,7 +57,17 @@ def submit_solution(*, place: Place, **fields) -> LocalSolution:
     solution = LocalSolution.objects.create(
         place=place, language=translation.get_language() or "en", **fields
     )
-    _notify(solution, "solution_confirm", _("Confirm your local solution"))
+    # Until the address is confirmed, the message carries only our own words and the link:
+    # nothing the form's sender wrote (else anyone could have us mail their text to anyone).
+    with translation.override(solution.language):
+        subject = str(_("Confirm your local solution"))
+    send_email(
+        "solution_confirm",
+        {"status_url": status_url(solution)},
+        [solution.contact_email],
+        subject=subject,
+        language=solution.language,
+    )
     return solution
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import reverse, translate_url
-from django.utils.translation import get_language, get_language_info
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, get_language_info, override
 from django.utils.translation import gettext_lazy as _
 
 NAVIGATION = [
@@ -13,6 +14,17 @@ NAVIGATION = [
 ]
 
 
+def _same_page_in(request, code: str) -> str:
+    """This page's address in another language; its home page when the address is no page
+    (a 404), so that a requested "//other.example" never becomes a link to another site."""
+    path = request.get_full_path()
+    url = translate_url(path, code)
+    if url == path or not url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        with override(code):
+            return reverse("home")
+    return url
+
+
 def site(request):
     """Site name, the main navigation, and this same page in the other languages."""
     current = get_language()
@@ -20,7 +32,7 @@ def site(request):
         {
             "code": code,
             "name": get_language_info(code)["name_local"],
-            "url": translate_url(request.get_full_path(), code),
+            "url": _same_page_in(request, code),
         }
         for code, _name in settings.LANGUAGES
         if code != current

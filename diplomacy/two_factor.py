@@ -24,6 +24,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
+from diplomacy import staff_sessions
+
 DEVICE_NAME = "Authenticator app"
 
 
@@ -93,6 +95,7 @@ def verify(request):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            staff_sessions.mark_code_entered(request)
             return redirect(next_url)
         form.add_error(
             "code",

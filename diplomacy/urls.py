@@ -2,7 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from diplomacy import two_factor, views
+from diplomacy import sign_in, two_factor, views
 from opportunities import open_data
 from opportunities import views as opportunity_views
 from opportunities.digests import views as subscription_views
@@ -25,6 +25,27 @@ urlpatterns += i18n_patterns(
     path("subscribe/", include("opportunities.digests.urls")),
     path("states/", include("cities.urls")),
     path("admin/two-factor/", two_factor.verify, name="two_factor"),
+    # Password reset by email for staff; the names are those the admin's templates link to.
+    path(
+        "admin/password_reset/",
+        sign_in.PasswordResetView.as_view(),
+        name="admin_password_reset",
+    ),
+    path(
+        "admin/password_reset/done/",
+        sign_in.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "admin/reset/<uidb64>/<token>/",
+        sign_in.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "admin/reset/done/",
+        sign_in.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("solutions/", include("cities.solution_urls")),
     path("priorities/", include("cities.priority_urls")),
     path("staff/", include("cities.staff_urls")),
@@ -37,3 +58,4 @@ handler500 = "diplomacy.views.server_error"
 
 admin.site.site_header = "Subnational Diplomacy Portal — staff"
 admin.site.site_title = "Subnational Diplomacy Portal"
+admin.site.login_form = sign_in.StaffSignInForm

@@ -1,10 +1,11 @@
 """CSV export of any search, and the bulk downloads of every published listing.
 
 The CSV columns are the bulk importer's (opportunities.importing.COLUMNS), so an export can be
-imported again as it is. A search export streams every page of results, up to
-EXPORT_ROW_LIMIT rows (the importer's limit). The bulk files (CSV and JSON) are written by a
-Celery beat task into OPEN_DATA_DIR, each to a temporary file first and then renamed, so a
-download never sees half a file.
+imported again as it is. Cells a spreadsheet would run as formulas (starting with =, +, -, @, a
+tab or a carriage return) get a ' in front, which the importer takes off. A search export
+streams every page of results, up to EXPORT_ROW_LIMIT rows (the importer's limit). The bulk
+files (CSV and JSON) are written by a Celery beat task into OPEN_DATA_DIR, each to a temporary
+file first and then renamed, so a download never sees half a file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from opportunities.api.serializers import ListingSerializer
-from opportunities.importing import COLUMNS, MAX_ROWS
+from opportunities.importing import COLUMNS, FORMULA_STARTS, MAX_ROWS
 from opportunities.models import Listing
 from opportunities.search import search
 
@@ -92,7 +93,12 @@ def listing_row(listing: Listing) -> dict[str, str]:
         "target_states": ";".join(state.usps_code for state in listing.target_states.all()),
     }
     assert list(row) == list(COLUMNS), "export columns must follow the importer's"
-    return row
+    return {name: formula_guarded(value) for name, value in row.items()}
+
+
+def formula_guarded(value: str) -> str:
+    """A ' before a cell a spreadsheet would run as a formula (the importer removes it)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def search_listings(filterset, text: str, sort: str, limit: int | None = None) -> Iterator[Listing]:

@@ -268,6 +268,19 @@ def _unique_slug(title: str, taken: set[str]) -> str:
     return slug
 
 
+# Spreadsheets run a cell starting with one of these as a formula, so the portal's CSV exports
+# put a ' before such a cell (opportunities.exports) and the importer takes it off again: an
+# export imports back exactly as it was written.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def without_formula_guard(value):
+    """A cell as it was before an export guarded it against running as a formula."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def read_csv(upload: bytes) -> tuple[list[dict], list[RowProblem]]:
     """Rows of a CSV file as dicts keyed by column, or the problems that stop reading it."""
     if len(upload) > MAX_UPLOAD_BYTES:
@@ -285,7 +298,9 @@ def read_csv(upload: bytes) -> tuple[list[dict], list[RowProblem]]:
         problems += [RowProblem(1, name, "Required column is missing.") for name in missing]
         return [], problems
     try:
-        rows = list(reader)
+        rows = [
+            {name: without_formula_guard(value) for name, value in row.items()} for row in reader
+        ]
     except csv.Error as error:
         return [], [RowProblem(reader.line_num, "", f"The file is not valid CSV: {error}.")]
     if len(rows) > MAX_ROWS:

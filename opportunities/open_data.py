@@ -26,7 +26,8 @@ CALENDAR_LIMIT = 1000
 
 
 class ExportThrottle(ClientAddressThrottle):
-    """A whole export costs seconds of database time, so each address gets a few a minute."""
+    """A whole export or search calendar costs seconds of database time, so each address gets a
+    few a minute (both together)."""
 
     rate = "10/minute"
     cache_format = "throttle:export:%(ident)s"
@@ -55,6 +56,9 @@ def search_calendar(request):
     filterset, problems = read_listing_search(request.GET)
     if problems:
         return bad_search_request(problems)
+    # A calendar costs as much as an export (up to 1,000 listings), so it counts as one.
+    if too_many := _too_many_exports(request):
+        return too_many
     text = filterset.form.cleaned_data.get("q") or ""
     listings = exports.search_listings(filterset, text, Sort.CLOSING, limit=CALENDAR_LIMIT)
     dated = (listing for listing in listings if listing.deadline or listing.starts_at)

@@ -61,6 +61,29 @@ def test_submission_waits_for_the_emailed_confirmation(client, boulder, mailbox,
     assert "confirmed and sent to" in page and ">New<" in page
 
 
+def all_text(message) -> str:
+    """Subject, plain-text and HTML parts of a message, for looking for submitted text."""
+    parts = [message.get_body((kind,)).get_content() for kind in ("plain", "html")]
+    return "\n".join([message["Subject"], *parts])
+
+
+def test_confirmation_email_repeats_nothing_the_submitter_wrote(client, boulder, mailbox, settings):
+    """Until the address is confirmed, anyone could have us mail their words to anyone."""
+    settings.SITE_URL = "http://testserver"
+    spam = form_data(
+        title="Win a prize at https://spam.example/win",
+        description="Visit https://spam.example/description now.",
+        results="Results at https://spam.example/results",
+        contact_name="Dear customer, call +1 555 0100",
+    )
+    assert client.post("/solutions/submit/", spam).status_code == 302
+    [message] = mailbox.wait_for(1)
+    text = all_text(message)
+    for submitted in ("spam.example", "Win a prize", "Dear customer", "555 0100", "Boulder"):
+        assert submitted not in text
+    assert "/solutions/status/" in emailed_path(message)
+
+
 def test_unconfirmed_submissions_are_not_shown_to_staff(client, boulder, curator):
     make_solution(boulder, SolutionStatus.UNCONFIRMED, title="Not yet confirmed")
     make_solution(boulder, SolutionStatus.NEW, title="Confirmed one")

@@ -68,6 +68,26 @@ def test_english_pages_link_to_the_same_page_in_spanish(client, states):
     assert 'href="/es/states/co/" lang="es"' in html
 
 
+@pytest.mark.parametrize(
+    "path", ["//evil.example", "///evil.example/", "//evil.example/es/", "/es//evil.example"]
+)
+def test_not_found_page_language_links_stay_on_this_site(client, path):
+    # PATH_INFO as a server passes it on; the test client would read "//host" as a host.
+    response = client.get("/", PATH_INFO=path)
+    assert response.status_code == 404
+    links = re.findall(r'href="([^"]*)" lang="', response.content.decode())
+    assert links
+    for link in links:
+        assert link.startswith("/") and not link.startswith(("//", "/\\")), link
+
+
+def test_not_found_page_from_an_encoded_address_links_to_this_site(client):
+    response = client.get("/%2F%2Fevil.example")
+    assert response.status_code == 404
+    links = re.findall(r'href="([^"]*)" lang="', response.content.decode())
+    assert links and all(not link.startswith("//") for link in links), links
+
+
 def test_server_errors_get_a_styled_page_without_details(rf):
     from diplomacy.views import server_error
 

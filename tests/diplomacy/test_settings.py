@@ -24,6 +24,54 @@ def manage(*args, **env):
     )
 
 
+def settings_without_services_file(expression: str, **env) -> subprocess.CompletedProcess:
+    """Print a settings expression as a machine without `make services`' var/services.env would
+    see it (the environment alone: the test database and Redis, plus `env`)."""
+    from django.conf import settings
+
+    from tests.conftest import _test_database_url
+
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DJANGO_") or k == "DJANGO_SETTINGS_MODULE"
+    }
+    code = (
+        "import diplomacy.devservices as services; services.read_services_env = lambda: {}; "
+        "from django.conf import settings; "
+        f"print({expression})"
+    )
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={
+            **inherited,
+            "DJANGO_SETTINGS_MODULE": "diplomacy.settings",
+            "DATABASE_URL": _test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_debug_is_off_when_the_variable_is_absent(db):
+    result = settings_without_services_file(
+        "settings.DEBUG, settings.STAFF_TWO_FACTOR",
+        DJANGO_SECRET_KEY=PRODUCTION["DJANGO_SECRET_KEY"],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False True"
+
+
+def test_a_missing_secret_key_never_falls_back_to_a_built_in_one(db):
+    result = settings_without_services_file("settings.SECRET_KEY", DJANGO_DEBUG="true")
+    assert result.returncode != 0, result.stdout
+    assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
 def test_production_settings_pass_the_deployment_checklist():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr

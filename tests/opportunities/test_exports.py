@@ -82,6 +82,49 @@ def test_export_round_trips_through_the_bulk_importer(client, varied_listings):
     assert imported == originals
 
 
+FORMULAS = {
+    "title": '=HYPERLINK("https://evil.example","Apply")',
+    "summary": "+1 555 0100 for details",
+    "body": "-2+3 cells",
+    "sponsor": "@SUM(A1:A9)",
+    "location": "\tTabbed place",
+    "duration": "\rReturned",
+}
+
+
+def test_export_prefixes_cells_that_spreadsheets_would_run_as_formulas(client):
+    ListingFactory(**FORMULAS)
+    [row] = csv.DictReader(io.StringIO(content(client.get("/opportunities/export.csv"))))
+    assert {name: row[name] for name in FORMULAS} == {
+        name: "'" + value for name, value in FORMULAS.items()
+    }
+
+
+def test_prefixed_formula_cells_read_back_as_they_were_written(client):
+    original = ListingFactory(**FORMULAS)
+    rows, problems = importing.read_csv(content(client.get("/opportunities/export.csv")).encode())
+    assert problems == []
+    assert {name: rows[0][name] for name in FORMULAS} == FORMULAS
+    assert importing.read_csv(importing.template_csv().encode())[0][0]["title"] == (
+        "Example: Sister city exchange on clean water"
+    )
+    Listing.objects.filter(pk=original.pk).delete()
+    report = importing.import_rows(rows, status=Status.DRAFT)
+    assert report.ok, [str(p) for p in report.problems]
+    [imported] = report.created
+    # The importer trims spaces, tabs and line ends around every value, as it always has.
+    assert {name: getattr(imported, name) for name in FORMULAS} == {
+        name: value.strip() for name, value in FORMULAS.items()
+    }
+
+
+def test_bulk_csv_prefixes_formula_cells_too(bulk_dir):
+    ListingFactory(**FORMULAS)
+    exports.write_bulk_downloads()
+    [row] = csv.DictReader(io.StringIO((bulk_dir / "listings.csv").read_text()))
+    assert row["title"] == "'" + FORMULAS["title"]
+
+
 def test_export_header_is_the_importers_columns(client):
     header = content(client.get("/opportunities/export.csv")).splitlines()[0]
     assert header.split(",") == list(importing.COLUMNS)

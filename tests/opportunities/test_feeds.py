@@ -86,6 +86,14 @@ def test_calendar_has_the_deadlines_and_events_of_the_search_with_stable_uids(cl
     assert str(summit["uid"]) in {str(event["uid"]) for event in again.walk("VEVENT")}
 
 
+def test_search_calendars_are_limited_per_address_like_exports(client):
+    for _ in range(10):
+        assert client.get("/opportunities/calendar.ics").status_code == 200
+    response = client.get("/opportunities/calendar.ics")
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
 def test_search_page_links_to_its_feeds_with_the_current_filters(client, listings):
     html = client.get("/opportunities/", {"kind": "event", "q": "water", "after": "x"}).content
     html = html.decode()
