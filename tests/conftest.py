@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.conf import settings
@@ -17,6 +17,36 @@ from cities import reference
 from diplomacy.celery import app as celery_app
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _isolate_redis() -> str:
+    """Give this test process its own Redis database, for the cache and the Celery broker alike:
+    15 for a plain run and for xdist's first worker (gw0), 14 for gw1, and so on. A development
+    worker (database 0) never answers the tests, and one xdist worker's Celery worker never takes
+    another's tasks. Runs when this conftest is imported: after Django read its settings, before
+    anything connected to Redis. Worker processes the tests start inherit REDIS_URL."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    if worker > 14:
+        raise pytest.UsageError("At most 15 xdist workers: Redis has 16 databases (0 is dev's).")
+    url = urlsplit(settings.REDIS_URL)._replace(path=f"/{15 - worker}").geturl()
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    settings.CACHES["default"]["LOCATION"] = url
+    celery_app.conf.broker_url = url
+    os.environ["REDIS_URL"] = url
+    return url
+
+
+TEST_REDIS_URL = _isolate_redis()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_redis():
+    """Fail loudly if the cache or the broker was set up before _isolate_redis could move it."""
+    from django.core.cache import cache
+
+    assert cache._servers == [TEST_REDIS_URL], cache._servers
+    assert celery_app.connection_for_write().as_uri(include_password=True) == TEST_REDIS_URL
+    return TEST_REDIS_URL
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +78,7 @@ def ensure_curation_data() -> None:
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache (Redis database 15), as its database is empty."""
+    """Each test starts with an empty cache (its own Redis database), as its database is empty."""
     from django.core.cache import cache
 
     cache.clear()
@@ -82,7 +112,6 @@ def start_celery_worker(name: str, **env: str) -> subprocess.Popen:
         cwd=BASE_DIR,
         env={
             **os.environ,
-            "PYTEST_VERSION": os.environ.get("PYTEST_VERSION", "1"),
             "DATABASE_URL": _test_database_url(),
             **env,
         },

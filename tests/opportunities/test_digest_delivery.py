@@ -391,14 +391,12 @@ def test_restarting_redis_mid_run_still_sends_exactly_once(committed, controlled
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
     client = redis.Redis(port=port)
     wait_until(lambda: _answers(client), 10, "Redis did not start")
-    broker = Celery(broker=f"redis://127.0.0.1:{port}/15", set_as_current=False)
+    url = f"redis://127.0.0.1:{port}/0"  # this test's own Redis: the worker's broker and cache
+    broker = Celery(broker=url, set_as_current=False)
     worker = None
     try:
         worker = Worker(
-            "redis-restart",
-            broker,
-            EMAIL_PORT=str(controlled_smtp.port),
-            REDIS_URL=f"redis://127.0.0.1:{port}/0",
+            "redis-restart", broker, EMAIL_PORT=str(controlled_smtp.port), REDIS_URL=url
         )
         controlled_smtp.hold_message = 6
         broker.send_task("opportunities.tasks.send_digests", kwargs={"frequency": "weekly"})
