@@ -84,12 +84,34 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def reference_rows(django_db_setup, django_db_blocker) -> dict:
+    """The rows the real reference loaders write (every state, DC and territory, the regional
+    bureaus, the countries), loaded once per session in a transaction that is rolled back."""
+    from django.db import transaction
+
+    from cities.models import Bureau, Country, State
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        reference.load_states()
+        reference.load_bureaus_and_countries()
+        rows = {model: list(model.objects.values()) for model in (State, Bureau, Country)}
+        transaction.set_rollback(True)
+    return rows
+
+
 @pytest.fixture
-def states(db):
-    """Every state, DC and territory, the regional bureaus and countries, loaded by the real
-    reference loaders."""
-    reference.load_states()
-    reference.load_bureaus_and_countries()
+def states(db, reference_rows):
+    """Every state, DC and territory, the regional bureaus and countries, as the real reference
+    loaders wrote them: their rows copied in with three INSERTs instead of some 130 queries."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    for model, rows in reference_rows.items():
+        model.objects.bulk_create([model(**row) for row in rows], ignore_conflicts=True)
+    with connection.cursor() as cursor:  # later inserts must not reuse the copied IDs
+        for sql in connection.ops.sequence_reset_sql(no_style(), list(reference_rows)):
+            cursor.execute(sql)
 
 
 def _test_database_url() -> str:

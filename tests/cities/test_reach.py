@@ -22,9 +22,9 @@ from cities.models import (
     SolutionStatus,
     State,
 )
-from opportunities.models import DigestDelivery, DigestRun, Subscription, SubscriptionStatus
+from opportunities.models import DigestDelivery, DigestRun, Subscription
 from tests.conftest import ensure_curation_data
-from tests.factories import ListingFactory, PlaceFactory, topic
+from tests.factories import ListingFactory, PlaceFactory, SubscriptionFactory, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,7 @@ def test_dashboard_map_switches_metric_and_reports_a_bad_one(client, curator, ha
 
 def test_an_email_subscriber_makes_a_place_reached(client, curator, hand_made):
     houston = Place.objects.get(name="Houston")
-    subscribe(houston, "mayor@houston.example.gov")
+    SubscriptionFactory(confirmed=True, place=houston, email="mayor@houston.example.gov")
     html = client.get("/staff/reach/").content.decode()
     totals = dict(re.findall(r'data-total="(\w+)">(?:<a[^>]*>)?([^<]+)<', html))
     assert totals["reached"] == "4 / 6"
@@ -111,9 +111,9 @@ def test_an_email_subscriber_makes_a_place_reached(client, curator, hand_made):
 
 
 def test_digest_section_shows_subscribers_and_deliveries(client, curator, hand_made):
-    subscribe(hand_made["denver"], "a@denver.example.gov")
-    subscribe(hand_made["denver"], "b@denver.example.gov")
-    pending = subscribe(hand_made["austin"], "c@austin.example.gov", SubscriptionStatus.PENDING)
+    SubscriptionFactory(confirmed=True, place=hand_made["denver"], email="a@denver.example.gov")
+    SubscriptionFactory(confirmed=True, place=hand_made["denver"], email="b@denver.example.gov")
+    pending = SubscriptionFactory(place=hand_made["austin"], email="c@austin.example.gov")
     run = DigestRun.objects.create(
         frequency="weekly", period="2026-W48", as_of=timezone.now(), started_at=timezone.now()
     )
@@ -130,13 +130,6 @@ def test_digest_section_shows_subscribers_and_deliveries(client, curator, hand_m
     assert "<dt>Places with subscribers</dt><dd>1</dd>" in digests
     assert "<dt>Digests sent</dt><dd>2</dd>" in digests
     assert "<dt>Digests that failed</dt><dd>1</dd>" in digests
-
-
-def subscribe(place, email, status=SubscriptionStatus.CONFIRMED):
-    return Subscription.objects.create(
-        email=email, place=place, state=place.state, status=status,
-        confirmed_at=timezone.now() if status != SubscriptionStatus.PENDING else None,
-    )  # fmt: skip
 
 
 def test_digest_section_says_when_no_totals_are_configured(client, curator, hand_made, settings):
@@ -293,13 +286,11 @@ def test_beat_runs_the_flush_every_minute():
 
 
 def test_a_real_worker_flushes_the_views_to_the_dashboard(
-    client, transactional_db, celery_worker, views_hash
+    client, transactional_db, states, celery_worker, views_hash
 ):
-    from cities import reference
     from cities.tasks import flush_listing_views
 
     ensure_curation_data()
-    reference.load_states()
     listing = ListingFactory(title="Most read listing")
     for _ in range(3):
         client.get(listing.get_absolute_url())
