@@ -60,8 +60,16 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 def pytest_collection_modifyitems(items):
     """Run the tests that commit (live server, Celery worker) last: their database flush also
-    removes the topics and staff groups that a data migration created for everyone else."""
-    items.sort(key=lambda item: "transactional_db" in getattr(item, "fixturenames", ()))
+    removes the topics and staff groups that a data migration created for everyone else. Of
+    those, the browser tests come last, so that the worker tests, which mostly wait, start
+    early and overlap with other tests when xdist runs the suite in several processes."""
+
+    def order(item) -> tuple[bool, bool]:
+        names = getattr(item, "fixturenames", ())
+        browser = "live_server" in names  # pytest-django makes these transactional too
+        return browser or "transactional_db" in names, browser
+
+    items.sort(key=order)
 
 
 def ensure_curation_data() -> None:
