@@ -1,5 +1,6 @@
 import email
 import email.policy
+import hashlib
 import importlib
 import os
 import socket
@@ -47,6 +48,67 @@ def isolated_redis():
     assert cache._servers == [TEST_REDIS_URL], cache._servers
     assert celery_app.connection_for_write().as_uri(include_password=True) == TEST_REDIS_URL
     return TEST_REDIS_URL
+
+
+def _migrations_fingerprint() -> str:
+    """A hash of every installed app's migration files: a template made before any of them
+    changed is never used."""
+    from django.apps import apps
+
+    digest = hashlib.sha256()
+    for app_config in apps.get_app_configs():
+        for path in sorted(Path(app_config.path).glob("migrations/*.py")):
+            digest.update(f"{app_config.label}/{path.name}".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    """pytest-django's test database set-up, from a migrated template: the first process to need
+    the template migrates its test database and copies it (`CREATE DATABASE … TEMPLATE`); every
+    later one, in this run (the other xdist worker) or a later one, copies the template instead of
+    migrating. The template's name holds a hash of the migrations, so it is rebuilt whenever one
+    changes, and a clean clone (a new server) builds its own. A lock on the server keeps two
+    processes from building or copying at once. The test database is dropped at the end."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    settings_dict = connection.settings_dict
+    test_name = settings_dict["TEST"].get("NAME") or f"test_{settings_dict['NAME']}"
+    prefix = f"test_{settings_dict['NAME']}_template_"
+    template = prefix + _migrations_fingerprint()
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    verbosity = request.config.option.verbose
+    quote = connection.ops.quote_name
+    with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [prefix])
+        try:
+            cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"])
+            templates = {name for (name,) in cursor.fetchall()}
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(test_name)}")  # a crashed run's
+            if template in templates:
+                cursor.execute(f"CREATE DATABASE {quote(test_name)} TEMPLATE {quote(template)}")
+            db_cfg = setup_databases(  # with keepdb, a copied database only checks its migrations
+                verbosity=verbosity,
+                interactive=False,
+                aliases=aliases,
+                serialized_aliases=serialized_aliases,
+                keepdb=True,
+            )
+            if template not in templates:
+                connection.close()  # a template's source must have no one connected to it
+                cursor.execute(f"CREATE DATABASE {quote(template)} TEMPLATE {quote(test_name)}")
+                for outdated in templates:
+                    cursor.execute(f"DROP DATABASE IF EXISTS {quote(outdated)}")
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [prefix])
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=verbosity)
 
 
 @pytest.fixture(scope="session")
