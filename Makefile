@@ -17,11 +17,15 @@ run: setup
 	@echo "Starting web, worker and beat. The portal is at http://127.0.0.1:8000 (Ctrl-C stops it)."
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each with its own test database,
+# Redis database, SMTP sink, live server and Chromium; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
+
 test: install services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 bench: setup
 	$(PY) -m bench

@@ -156,9 +156,6 @@ if not REDIS_URL:
         "REDIS_URL is not set and no embedded Redis is running: "
         "run `make services` (or set REDIS_URL=redis://host:6379/0)."
     )
-if os.environ.get("PYTEST_VERSION"):
-    # Tests use their own Redis database, so a development worker never answers them.
-    REDIS_URL = urlsplit(REDIS_URL)._replace(path="/15").geturl()
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

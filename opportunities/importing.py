@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from difflib import SequenceMatcher
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,6 +34,7 @@ from opportunities.models import (
     Topic,
     many_to_many,
 )
+from opportunities.models.listing import time_zone_names
 from opportunities.search import listings_changed
 
 COLUMNS = {
@@ -208,7 +209,7 @@ class _RowParser:
         if format_ not in Format.values:
             self.problem("format", f"Unknown format “{format_}”; use {', '.join(Format.values)}.")
         zone_name = self.text("time_zone") or "America/New_York"
-        if zone_name not in available_timezones():
+        if zone_name not in time_zone_names():
             self.problem("time_zone", f"Unknown time zone “{zone_name}”.")
             zone_name = "America/New_York"
         zone = ZoneInfo(zone_name)

@@ -1,5 +1,6 @@
 import email
 import email.policy
+import hashlib
 import importlib
 import os
 import socket
@@ -8,7 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.conf import settings
@@ -17,6 +18,97 @@ from cities import reference
 from diplomacy.celery import app as celery_app
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _isolate_redis() -> str:
+    """Give this test process its own Redis database, for the cache and the Celery broker alike:
+    15 for a plain run and for xdist's first worker (gw0), 14 for gw1, and so on. A development
+    worker (database 0) never answers the tests, and one xdist worker's Celery worker never takes
+    another's tasks. Runs when this conftest is imported: after Django read its settings, before
+    anything connected to Redis. Worker processes the tests start inherit REDIS_URL."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    if worker > 14:
+        raise pytest.UsageError("At most 15 xdist workers: Redis has 16 databases (0 is dev's).")
+    url = urlsplit(settings.REDIS_URL)._replace(path=f"/{15 - worker}").geturl()
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    settings.CACHES["default"]["LOCATION"] = url
+    celery_app.conf.broker_url = url
+    os.environ["REDIS_URL"] = url
+    return url
+
+
+TEST_REDIS_URL = _isolate_redis()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_redis():
+    """Fail loudly if the cache or the broker was set up before _isolate_redis could move it."""
+    from django.core.cache import cache
+
+    assert cache._servers == [TEST_REDIS_URL], cache._servers
+    assert celery_app.connection_for_write().as_uri(include_password=True) == TEST_REDIS_URL
+    return TEST_REDIS_URL
+
+
+def _migrations_fingerprint() -> str:
+    """A hash of every installed app's migration files: a template made before any of them
+    changed is never used."""
+    from django.apps import apps
+
+    digest = hashlib.sha256()
+    for app_config in apps.get_app_configs():
+        for path in sorted(Path(app_config.path).glob("migrations/*.py")):
+            digest.update(f"{app_config.label}/{path.name}".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    """pytest-django's test database set-up, from a migrated template: the first process to need
+    the template migrates its test database and copies it (`CREATE DATABASE … TEMPLATE`); every
+    later one, in this run (the other xdist worker) or a later one, copies the template instead of
+    migrating. The template's name holds a hash of the migrations, so it is rebuilt whenever one
+    changes, and a clean clone (a new server) builds its own. A lock on the server keeps two
+    processes from building or copying at once. The test database is dropped at the end."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    settings_dict = connection.settings_dict
+    test_name = settings_dict["TEST"].get("NAME") or f"test_{settings_dict['NAME']}"
+    prefix = f"test_{settings_dict['NAME']}_template_"
+    template = prefix + _migrations_fingerprint()
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    verbosity = request.config.option.verbose
+    quote = connection.ops.quote_name
+    with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [prefix])
+        try:
+            cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"])
+            templates = {name for (name,) in cursor.fetchall()}
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(test_name)}")  # a crashed run's
+            if template in templates:
+                cursor.execute(f"CREATE DATABASE {quote(test_name)} TEMPLATE {quote(template)}")
+            db_cfg = setup_databases(  # with keepdb, a copied database only checks its migrations
+                verbosity=verbosity,
+                interactive=False,
+                aliases=aliases,
+                serialized_aliases=serialized_aliases,
+                keepdb=True,
+            )
+            if template not in templates:
+                connection.close()  # a template's source must have no one connected to it
+                cursor.execute(f"CREATE DATABASE {quote(template)} TEMPLATE {quote(test_name)}")
+                for outdated in templates:
+                    cursor.execute(f"DROP DATABASE IF EXISTS {quote(outdated)}")
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [prefix])
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=verbosity)
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +122,16 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 def pytest_collection_modifyitems(items):
     """Run the tests that commit (live server, Celery worker) last: their database flush also
-    removes the topics and staff groups that a data migration created for everyone else."""
-    items.sort(key=lambda item: "transactional_db" in getattr(item, "fixturenames", ()))
+    removes the topics and staff groups that a data migration created for everyone else. Of
+    those, the browser tests come last, so that the worker tests, which mostly wait, start
+    early and overlap with other tests when xdist runs the suite in several processes."""
+
+    def order(item) -> tuple[bool, bool]:
+        names = getattr(item, "fixturenames", ())
+        browser = "live_server" in names  # pytest-django makes these transactional too
+        return browser or "transactional_db" in names, browser
+
+    items.sort(key=order)
 
 
 def ensure_curation_data() -> None:
@@ -51,18 +151,40 @@ def ensure_curation_data() -> None:
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache (Redis database 15), as its database is empty."""
+    """Each test starts with an empty cache (its own Redis database), as its database is empty."""
     from django.core.cache import cache
 
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def reference_rows(django_db_setup, django_db_blocker) -> dict:
+    """The rows the real reference loaders write (every state, DC and territory, the regional
+    bureaus, the countries), loaded once per session in a transaction that is rolled back."""
+    from django.db import transaction
+
+    from cities.models import Bureau, Country, State
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        reference.load_states()
+        reference.load_bureaus_and_countries()
+        rows = {model: list(model.objects.values()) for model in (State, Bureau, Country)}
+        transaction.set_rollback(True)
+    return rows
+
+
 @pytest.fixture
-def states(db):
-    """Every state, DC and territory, the regional bureaus and countries, loaded by the real
-    reference loaders."""
-    reference.load_states()
-    reference.load_bureaus_and_countries()
+def states(db, reference_rows):
+    """Every state, DC and territory, the regional bureaus and countries, as the real reference
+    loaders wrote them: their rows copied in with three INSERTs instead of some 130 queries."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    for model, rows in reference_rows.items():
+        model.objects.bulk_create([model(**row) for row in rows], ignore_conflicts=True)
+    with connection.cursor() as cursor:  # later inserts must not reuse the copied IDs
+        for sql in connection.ops.sequence_reset_sql(no_style(), list(reference_rows)):
+            cursor.execute(sql)
 
 
 def _test_database_url() -> str:
@@ -85,7 +207,6 @@ def start_celery_worker(name: str, **env: str) -> subprocess.Popen:
         cwd=BASE_DIR,
         env={
             **os.environ,
-            "PYTEST_VERSION": os.environ.get("PYTEST_VERSION", "1"),
             "DATABASE_URL": _test_database_url(),
             **env,
         },

@@ -4,8 +4,16 @@ import factory
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cities.models import Place, State
-from opportunities.models import Audience, Kind, Listing, Status, Topic
+from cities.models import Bureau, Place, State
+from opportunities.models import (
+    Audience,
+    Kind,
+    Listing,
+    Status,
+    Subscription,
+    SubscriptionStatus,
+    Topic,
+)
 
 
 class PlaceFactory(factory.django.DjangoModelFactory):
@@ -45,6 +53,38 @@ class ListingFactory(factory.django.DjangoModelFactory):
     def topics(self, create, extracted, **kwargs):
         if create:
             self.topics.set(extracted if extracted is not None else [topic("climate")])
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """A pending weekly subscription to every new listing. `confirmed=True` makes it one that
+    was confirmed a week ago; `topics` (slugs) and `bureaus` (codes) narrow it; a `place` brings
+    its state along."""
+
+    class Meta:
+        model = Subscription
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.gov")
+    state = factory.LazyAttribute(
+        lambda subscription: subscription.place and subscription.place.state
+    )
+    place = None
+
+    class Params:
+        confirmed = factory.Trait(
+            status=SubscriptionStatus.CONFIRMED,
+            confirmed_at=factory.LazyFunction(lambda: timezone.now() - timedelta(days=7)),
+        )
+
+    @factory.post_generation
+    def topics(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.topics.set([topic(slug) for slug in extracted])
+
+    @factory.post_generation
+    def bureaus(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.bureaus.set(Bureau.objects.filter(code__in=extracted))
 
 
 def topic(slug):

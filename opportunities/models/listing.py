@@ -11,6 +11,7 @@ cover everything.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -104,8 +105,14 @@ class Format(models.TextChoices):
     HYBRID = "hybrid", _("Hybrid")
 
 
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names (available_timezones() walks the zone folders at every call)."""
+    return frozenset(available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in available_timezones():
+    if value not in time_zone_names():
         raise ValidationError(
             _("“%(value)s” is not a time zone; use a name such as America/New_York."),
             params={"value": value},

@@ -23,12 +23,8 @@ PASSWORD = "a-long-test-password"
 
 
 @pytest.fixture
-def channel(transactional_db, live_server, settings):
-    from cities import reference
-
+def channel(transactional_db, live_server, states, settings):
     ensure_curation_data()
-    reference.load_states()
-    reference.load_bureaus_and_countries()
     settings.SITE_URL = live_server.url  # links in emails lead to this server
     boulder = PlaceFactory(name="Boulder", population=105_000)
     SisterCity.objects.create(

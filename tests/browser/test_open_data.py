@@ -9,12 +9,8 @@ from tests.factories import ListingFactory
 
 
 @pytest.fixture
-def portal(transactional_db, live_server, settings, tmp_path):
-    from cities import reference
-
+def portal(transactional_db, live_server, states, settings, tmp_path):
     ensure_curation_data()
-    reference.load_states()
-    reference.load_bureaus_and_countries()
     settings.OPEN_DATA_DIR = tmp_path
     ListingFactory(title="Clean water exchange", kind="exchange")
     ListingFactory(title="Climate summit", kind="event")

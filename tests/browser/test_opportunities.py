@@ -7,12 +7,8 @@ from tests.conftest import ensure_curation_data
 
 
 @pytest.fixture
-def portal(transactional_db, live_server):
-    from cities import reference
-
+def portal(transactional_db, live_server, states):
     ensure_curation_data()
-    reference.load_states()
-    reference.load_bureaus_and_countries()
     call_command("load_demo_listings", verbosity=0)
     return live_server.url
 

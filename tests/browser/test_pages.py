@@ -7,11 +7,8 @@ from tests.factories import PlaceFactory
 
 
 @pytest.fixture
-def portal(transactional_db, live_server):
-    from cities import reference
-
+def portal(transactional_db, live_server, states):
     ensure_curation_data()
-    reference.load_states()
     PlaceFactory(name="Denver", slug="denver", population=715_522)
     PlaceFactory(name="Boulder", slug="boulder", population=108_250, latitude=40.01)
     return live_server.url

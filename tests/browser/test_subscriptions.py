@@ -2,36 +2,26 @@
 and the whole double opt-in through real pages and a real SMTP server."""
 
 import re
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from django.utils import timezone
 
 from opportunities import digests
 from opportunities.models import Subscription, SubscriptionStatus
 from tests.browser.conftest import axe_violations
 from tests.conftest import ensure_curation_data
-from tests.factories import ListingFactory
+from tests.factories import ListingFactory, SubscriptionFactory
 
 
 @pytest.fixture
-def portal(transactional_db, live_server):
-    from cities import reference
-
+def portal(transactional_db, live_server, states):
     ensure_curation_data()
-    reference.load_states()
-    reference.load_bureaus_and_countries()
     return live_server.url
 
 
 @pytest.fixture
 def subscriber(portal):
-    return Subscription.objects.create(
-        email="reader@example.gov",
-        status=SubscriptionStatus.CONFIRMED,
-        confirmed_at=timezone.now() - timedelta(days=7),
-    )
+    return SubscriptionFactory(confirmed=True, email="reader@example.gov")
 
 
 def check(page) -> None:

@@ -19,14 +19,8 @@ from cities.models import (
     SolutionStatus,
     State,
 )
-from opportunities.models import (
-    DigestDelivery,
-    DigestRun,
-    ListingViews,
-    Subscription,
-    SubscriptionStatus,
-)
-from tests.factories import ListingFactory, PlaceFactory, topic
+from opportunities.models import DigestDelivery, DigestRun, ListingViews, Subscription
+from tests.factories import ListingFactory, PlaceFactory, SubscriptionFactory, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +98,7 @@ def test_dashboard_map_switches_metric_and_reports_a_bad_one(client, curator, ha
 
 def test_an_email_subscriber_makes_a_place_reached(client, curator, hand_made):
     houston = Place.objects.get(name="Houston")
-    subscribe(houston, "mayor@houston.example.gov")
+    SubscriptionFactory(confirmed=True, place=houston, email="mayor@houston.example.gov")
     html = client.get("/staff/reach/").content.decode()
     totals = dict(re.findall(r'data-total="(\w+)">(?:<a[^>]*>)?([^<]+)<', html))
     assert totals["reached"] == "4 / 6"
@@ -113,9 +107,9 @@ def test_an_email_subscriber_makes_a_place_reached(client, curator, hand_made):
 
 
 def test_digest_section_shows_subscribers_and_deliveries(client, curator, hand_made):
-    subscribe(hand_made["denver"], "a@denver.example.gov")
-    subscribe(hand_made["denver"], "b@denver.example.gov")
-    pending = subscribe(hand_made["austin"], "c@austin.example.gov", SubscriptionStatus.PENDING)
+    SubscriptionFactory(confirmed=True, place=hand_made["denver"], email="a@denver.example.gov")
+    SubscriptionFactory(confirmed=True, place=hand_made["denver"], email="b@denver.example.gov")
+    pending = SubscriptionFactory(place=hand_made["austin"], email="c@austin.example.gov")
     run = DigestRun.objects.create(
         frequency="weekly", period="2026-W48", as_of=timezone.now(), started_at=timezone.now()
     )
@@ -132,13 +126,6 @@ def test_digest_section_shows_subscribers_and_deliveries(client, curator, hand_m
     assert "<dt>Places with subscribers</dt><dd>1</dd>" in digests
     assert "<dt>Digests sent</dt><dd>2</dd>" in digests
     assert "<dt>Digests that failed</dt><dd>1</dd>" in digests
-
-
-def subscribe(place, email, status=SubscriptionStatus.CONFIRMED):
-    return Subscription.objects.create(
-        email=email, place=place, state=place.state, status=status,
-        confirmed_at=timezone.now() if status != SubscriptionStatus.PENDING else None,
-    )  # fmt: skip
 
 
 def test_dashboards_are_for_staff_with_permission(client, hand_made):

@@ -1,14 +1,11 @@
 """Digests in the admin: runs, delivery logs, previews, test digests, and who sees addresses."""
 
-from datetime import timedelta
-
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.utils import timezone
 
 from opportunities import digests
-from opportunities.models import DigestDelivery, Subscription, SubscriptionStatus
-from tests.factories import ListingFactory
+from opportunities.models import DigestDelivery, Subscription
+from tests.factories import ListingFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +19,7 @@ def staff(client, *codenames, email="staff@state.example.gov") -> User:
 
 @pytest.fixture
 def subscription(states):
-    return Subscription.objects.create(
-        email="mayor@springfield.example.gov",
-        status=SubscriptionStatus.CONFIRMED,
-        confirmed_at=timezone.now() - timedelta(days=7),
-    )
+    return SubscriptionFactory(confirmed=True, email="mayor@springfield.example.gov")
 
 
 VIEWER = ["view_subscription", "view_digestrun", "view_digestdelivery"]

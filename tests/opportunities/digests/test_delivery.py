@@ -25,27 +25,13 @@ from opportunities.models import (
     SubscriptionStatus,
 )
 from tests.conftest import ensure_curation_data, start_celery_worker
-from tests.factories import ListingFactory
+from tests.factories import ListingFactory, SubscriptionFactory
 from tests.opportunities.mailserver import ControlledSMTP
-
-LAST_WEEK = timezone.now() - timedelta(days=7)
 
 
 def subscribers(count: int, **fields) -> list[str]:
-    emails = [f"reader{n}@example.gov" for n in range(count)]
-    Subscription.objects.bulk_create(
-        [
-            Subscription(
-                email=address,
-                status=SubscriptionStatus.CONFIRMED,
-                confirmed_at=LAST_WEEK,
-                frequency="weekly",
-                **fields,
-            )
-            for address in emails
-        ]
-    )
-    return emails
+    """The addresses of `count` new confirmed weekly subscribers."""
+    return [s.email for s in SubscriptionFactory.create_batch(count, confirmed=True, **fields)]
 
 
 def run_in_process(frequency="weekly") -> DigestRun:
@@ -53,13 +39,6 @@ def run_in_process(frequency="weekly") -> DigestRun:
     for chunk in chunks:
         digests.deliver_chunk(run.pk, chunk)
     return DigestRun.objects.get(pk=run.pk)
-
-
-@pytest.fixture
-def controlled_smtp(settings):
-    with ControlledSMTP() as server:
-        settings.EMAIL_PORT = server.port
-        yield server
 
 
 # --- In this process ----------------------------------------------------------------------------
@@ -116,15 +95,8 @@ def test_empty_digests_are_not_sent(states, mailbox):
 def test_paused_unsubscribed_and_other_frequencies_get_nothing(states, mailbox):
     subscribers(1)
     Subscription.objects.update(status=SubscriptionStatus.PAUSED)
-    Subscription.objects.create(
-        email="left@example.gov", status=SubscriptionStatus.UNSUBSCRIBED, confirmed_at=LAST_WEEK
-    )
-    Subscription.objects.create(
-        email="daily@example.gov",
-        status=SubscriptionStatus.CONFIRMED,
-        confirmed_at=LAST_WEEK,
-        frequency="daily",
-    )
+    SubscriptionFactory(confirmed=True, status=SubscriptionStatus.UNSUBSCRIBED)
+    SubscriptionFactory(confirmed=True, frequency="daily")
     ListingFactory()
     run_in_process("weekly")
     assert not mailbox.wait_for(1, timeout=1)
@@ -391,14 +363,12 @@ def test_restarting_redis_mid_run_still_sends_exactly_once(committed, controlled
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
     client = redis.Redis(port=port)
     wait_until(lambda: _answers(client), 10, "Redis did not start")
-    broker = Celery(broker=f"redis://127.0.0.1:{port}/15", set_as_current=False)
+    url = f"redis://127.0.0.1:{port}/0"  # this test's own Redis: the worker's broker and cache
+    broker = Celery(broker=url, set_as_current=False)
     worker = None
     try:
         worker = Worker(
-            "redis-restart",
-            broker,
-            EMAIL_PORT=str(controlled_smtp.port),
-            REDIS_URL=f"redis://127.0.0.1:{port}/0",
+            "redis-restart", broker, EMAIL_PORT=str(controlled_smtp.port), REDIS_URL=url
         )
         controlled_smtp.hold_message = 6
         broker.send_task("opportunities.tasks.send_digests", kwargs={"frequency": "weekly"})

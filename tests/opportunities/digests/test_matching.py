@@ -12,24 +12,12 @@ from opportunities.models import (
     HiddenListing,
     Kind,
     Subscription,
-    SubscriptionStatus,
 )
-from tests.factories import ListingFactory, PlaceFactory, topic
+from tests.factories import ListingFactory, PlaceFactory, SubscriptionFactory, topic
 
 pytestmark = pytest.mark.django_db
 
 NOW = timezone.now()
-LAST_WEEK = NOW - timedelta(days=7)
-
-
-def subscriber(email="ana@example.gov", topics=(), bureaus=(), **fields) -> Subscription:
-    fields.setdefault("confirmed_at", LAST_WEEK)
-    subscription = Subscription.objects.create(
-        email=email, status=SubscriptionStatus.CONFIRMED, **fields
-    )
-    subscription.topics.set([topic(slug) for slug in topics])
-    subscription.bureaus.set(Bureau.objects.filter(code__in=bureaus))
-    return subscription
 
 
 def titles(items) -> list[str]:
@@ -41,7 +29,7 @@ def new_listing(title, days_ago=1, **fields):
 
 
 def test_digest_holds_new_listings_of_the_chosen_topics_with_a_reason(states):
-    ana = subscriber(topics=["climate"])
+    ana = SubscriptionFactory(confirmed=True, topics=["climate"])
     new_listing("Climate grant", topics=[topic("climate")])
     new_listing("Housing grant", topics=[topic("housing")])
     new_listing("Old climate grant", days_ago=30, deadline=NOW + timedelta(days=60))
@@ -51,7 +39,7 @@ def test_digest_holds_new_listings_of_the_chosen_topics_with_a_reason(states):
 
 
 def test_no_topics_means_every_topic(states):
-    ana = subscriber()
+    ana = SubscriptionFactory(confirmed=True)
     new_listing("Climate grant", topics=[topic("climate")])
     new_listing("Housing grant", topics=[topic("housing")])
     digest = digests.next_digest(ana, NOW)
@@ -60,7 +48,7 @@ def test_no_topics_means_every_topic(states):
 
 
 def test_regions_match_listings_there_and_worldwide_ones(states):
-    ana = subscriber(bureaus=["WHA"])
+    ana = SubscriptionFactory(confirmed=True, bureaus=["WHA"])
     wha = new_listing("In the Americas")
     wha.bureaus.set(Bureau.objects.filter(code="WHA"))
     new_listing("Everywhere", is_global=True)
@@ -76,7 +64,7 @@ def test_regions_match_listings_there_and_worldwide_ones(states):
 
 
 def test_kinds_and_role_narrow_the_digest(states):
-    student = subscriber(role="student", kinds=[Kind.EXCHANGE])
+    student = SubscriptionFactory(confirmed=True, role="student", kinds=[Kind.EXCHANGE])
     new_listing("Exchange for students", kind=Kind.EXCHANGE, audiences=["students"])
     new_listing("Exchange for mayors", kind=Kind.EXCHANGE, audiences=["local_government"])
     new_listing("A grant", kind=Kind.FUNDING, audiences=[])
@@ -87,7 +75,7 @@ def test_kinds_and_role_narrow_the_digest(states):
 
 def test_place_eligibility_uses_level_population_and_target_states(states):
     town = PlaceFactory(name="Smallville", population=8_000)
-    ana = subscriber(place=town, state=town.state)
+    ana = SubscriptionFactory(confirmed=True, place=town)
     new_listing("For any place")
     new_listing("Counties only", government_levels=[GovernmentLevel.COUNTY])
     new_listing("Big cities only", min_population=100_000)
@@ -101,7 +89,7 @@ def test_place_eligibility_uses_level_population_and_target_states(states):
 
 
 def test_closing_soon_is_shown_once_and_new_listings_are_not_repeated(states):
-    ana = subscriber(last_digest_at=NOW - timedelta(days=7))
+    ana = SubscriptionFactory(confirmed=True, last_digest_at=NOW - timedelta(days=7))
     new_listing("Closes in 10 days", days_ago=60, deadline=NOW + timedelta(days=10))
     new_listing("Closes in 30 days", days_ago=60, deadline=NOW + timedelta(days=30))
     # 12 days away at the last digest, a week ago: that digest showed it.
@@ -113,13 +101,13 @@ def test_closing_soon_is_shown_once_and_new_listings_are_not_repeated(states):
 
 
 def test_first_digest_shows_everything_closing_soon(states):
-    ana = subscriber()
+    ana = SubscriptionFactory(confirmed=True)
     new_listing("Closes in 2 days", days_ago=60, deadline=NOW + timedelta(days=2))
     assert titles(digests.next_digest(ana, NOW).closing) == ["Closes in 2 days"]
 
 
 def test_hidden_listings_never_appear(states):
-    ana = subscriber()
+    ana = SubscriptionFactory(confirmed=True)
     boring = new_listing("Boring")
     new_listing("Interesting")
     HiddenListing.objects.create(subscription=ana, listing=boring)
@@ -127,7 +115,7 @@ def test_hidden_listings_never_appear(states):
 
 
 def test_drafts_and_closed_listings_are_left_out(states):
-    ana = subscriber()
+    ana = SubscriptionFactory(confirmed=True)
     new_listing("Draft", status="draft")
     new_listing("Closed", deadline=NOW - timedelta(days=1))
     assert digests.next_digest(ana, NOW).is_empty
@@ -135,8 +123,8 @@ def test_drafts_and_closed_listings_are_left_out(states):
 
 def test_matching_runs_one_query_per_distinct_preference_set(states, django_assert_max_num_queries):
     for n in range(30):
-        subscriber(f"climate{n}@example.gov", topics=["climate"])
-        subscriber(f"all{n}@example.gov")
+        SubscriptionFactory(confirmed=True, email=f"climate{n}@example.gov", topics=["climate"])
+        SubscriptionFactory(confirmed=True, email=f"all{n}@example.gov")
     for n in range(10):
         new_listing(f"Listing {n}", topics=[topic("climate" if n % 2 else "housing")])
     subscriptions = list(digests.with_preferences(Subscription.objects.all()))
@@ -162,7 +150,7 @@ def test_a_bad_frequency_is_refused():
 
 def test_long_digests_keep_the_newest_and_link_to_the_rest(states, settings):
     settings.DIGEST_MAX_ITEMS = 3
-    ana = subscriber(kinds=["funding"])
+    ana = SubscriptionFactory(confirmed=True, kinds=["funding"])
     for n in range(5):
         new_listing(f"Grant {n}", days_ago=n + 1)
     digest = digests.next_digest(ana, NOW)
@@ -174,7 +162,7 @@ def test_long_digests_keep_the_newest_and_link_to_the_rest(states, settings):
 
 
 def test_spanish_subscribers_get_a_spanish_digest(states):
-    ana = subscriber(language="es", topics=["climate"])
+    ana = SubscriptionFactory(confirmed=True, language="es", topics=["climate"])
     new_listing("Climate grant", topics=[topic("climate")])
     message = digests.digest_message(digests.next_digest(ana, NOW))
     assert message.subject == "Nuevas oportunidades para usted: 1 nuevas, 0 cierran pronto"

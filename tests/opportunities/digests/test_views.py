@@ -8,7 +8,7 @@ from django.core import signing
 
 from opportunities import digests
 from opportunities.models import HiddenListing, Subscription, SubscriptionStatus
-from tests.factories import ListingFactory, PlaceFactory, topic
+from tests.factories import ListingFactory, PlaceFactory, SubscriptionFactory, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +23,6 @@ def only_link(message, path: str) -> str:
     text = message.get_body(("plain",)).get_content()
     [url] = re.findall(rf"https?://\S*{path}\S+", text)
     return urlsplit(url).path
-
-
-def confirmed(email="ana@example.gov", **fields) -> Subscription:
-    from django.utils import timezone
-
-    return Subscription.objects.create(
-        email=email, status=SubscriptionStatus.CONFIRMED, confirmed_at=timezone.now(), **fields
-    )
 
 
 def manage_url(subscription) -> str:
@@ -114,7 +106,7 @@ def test_bad_input_is_reported_on_the_form_and_nothing_is_saved(
 
 
 def test_the_form_never_reveals_whether_an_address_is_subscribed(client, states, mailbox):
-    confirmed("known@example.gov", frequency="daily")
+    SubscriptionFactory(confirmed=True, email="known@example.gov", frequency="daily")
     known = subscribe(client, "known@example.gov", frequency="monthly")
     new = subscribe(client, "new@example.gov")
     assert known.status_code == new.status_code == 302
@@ -174,7 +166,7 @@ def test_confirmation_link_asks_first_then_confirms_on_post(client, states, mail
 
 @pytest.mark.parametrize("prefix", ["confirm", "manage", "unsubscribe", "not-interested"])
 def test_damaged_links_get_a_clear_page_and_change_nothing(client, prefix):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     token = digests.MANAGE.sign(subscription.pk, 1)
     for bad in ["nonsense", token[:-3] + "abc", token + "x", "%00", "a" * 500]:
         response = client.post(f"/subscribe/{prefix}/{bad}/")
@@ -185,14 +177,14 @@ def test_damaged_links_get_a_clear_page_and_change_nothing(client, prefix):
 
 
 def test_links_of_one_kind_do_not_work_for_another(client):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     confirm_token = digests.CONFIRM.sign(subscription.pk)
     assert client.post(f"/subscribe/unsubscribe/{confirm_token}/").status_code == 400
     assert Subscription.objects.get().status == SubscriptionStatus.CONFIRMED
 
 
 def test_confirmation_links_expire(client, settings):
-    subscription = Subscription.objects.create(email="ana@example.gov")
+    subscription = SubscriptionFactory()
     old = signing.TimestampSigner(salt=digests.CONFIRM.salt)
     # A token signed four days ago (the link lasts three).
     old.timestamp = lambda: signing.b62_encode(int(__import__("time").time()) - 4 * 24 * 3600)
@@ -203,7 +195,7 @@ def test_confirmation_links_expire(client, settings):
 
 
 def test_confirm_page_query_count(client, django_assert_max_num_queries):
-    subscription = Subscription.objects.create(email="ana@example.gov")
+    subscription = SubscriptionFactory()
     token = digests.CONFIRM.sign(subscription.pk)
     # Read and update, then the history record with the topics and regions it had.
     with django_assert_max_num_queries(7):
@@ -214,7 +206,7 @@ def test_confirm_page_query_count(client, django_assert_max_num_queries):
 
 
 def test_manage_page_changes_preferences_without_logging_in(client, states):
-    subscription = confirmed(frequency="weekly")
+    subscription = SubscriptionFactory(confirmed=True)
     response = client.post(
         manage_url(subscription),
         {
@@ -237,7 +229,7 @@ def test_manage_page_changes_preferences_without_logging_in(client, states):
 
 
 def test_manage_page_reports_bad_input_and_keeps_the_old_choices(client, states):
-    subscription = confirmed(frequency="weekly")
+    subscription = SubscriptionFactory(confirmed=True)
     response = client.post(
         manage_url(subscription), {"action": "save", "role": "student", "frequency": "hourly"}
     )
@@ -247,14 +239,14 @@ def test_manage_page_reports_bad_input_and_keeps_the_old_choices(client, states)
 
 
 def test_manage_page_rejects_unknown_actions(client, states):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     response = client.post(manage_url(subscription), {"action": "delete-everything"})
     assert response.status_code == 400
     assert Subscription.objects.get().status == SubscriptionStatus.CONFIRMED
 
 
 def test_pausing_resuming_and_leaving_from_the_manage_page(client, states):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     url = manage_url(subscription)
     client.post(url, {"action": "pause"})
     assert Subscription.objects.get().status == SubscriptionStatus.PAUSED
@@ -273,14 +265,14 @@ def test_pausing_resuming_and_leaving_from_the_manage_page(client, states):
 def test_manage_page_needs_a_csrf_token_to_change_anything(states):
     from django.test import Client
 
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     response = Client(enforce_csrf_checks=True).post(manage_url(subscription), {"action": "pause"})
     assert response.status_code == 403
     assert Subscription.objects.get().status == SubscriptionStatus.CONFIRMED
 
 
 def test_manage_page_query_count(client, states, django_assert_max_num_queries):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     subscription.topics.set([topic("climate")])
     with django_assert_max_num_queries(8):
         assert client.get(manage_url(subscription)).status_code == 200
@@ -290,7 +282,7 @@ def test_manage_page_query_count(client, states, django_assert_max_num_queries):
 
 
 def test_unsubscribe_get_only_asks(client):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     token = digests.UNSUBSCRIBE.sign(subscription.pk)
     html = client.get(f"/subscribe/unsubscribe/{token}/").content.decode()
     assert '<button class="usa-button usa-button--secondary" type="submit">Unsubscribe' in html
@@ -300,7 +292,7 @@ def test_unsubscribe_get_only_asks(client):
 def test_unsubscribe_post_needs_no_csrf_token_or_cookies(django_assert_max_num_queries):
     from django.test import Client
 
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     token = digests.UNSUBSCRIBE.sign(subscription.pk)
     client = Client(enforce_csrf_checks=True)
     # Lock, update, and the history record with the topics and regions it had.
@@ -318,7 +310,7 @@ def test_unsubscribe_post_needs_no_csrf_token_or_cookies(django_assert_max_num_q
 
 
 def test_old_confirmation_links_do_not_bring_back_someone_who_left(client):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     digests.unsubscribe(subscription.pk)
     token = digests.CONFIRM.sign(subscription.pk)
     assert client.post(f"/subscribe/confirm/{token}/").status_code == 400
@@ -329,7 +321,7 @@ def test_old_confirmation_links_do_not_bring_back_someone_who_left(client):
 
 
 def test_not_interested_asks_then_hides_the_listing(client, states):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     listing = ListingFactory(title="Water grants")
     token = digests.NOT_INTERESTED.sign(subscription.pk, listing.pk)
     page = client.get(f"/subscribe/not-interested/{token}/")
@@ -342,7 +334,7 @@ def test_not_interested_asks_then_hides_the_listing(client, states):
 
 
 def test_not_interested_in_a_listing_that_is_gone_is_a_404(client, states):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     token = digests.NOT_INTERESTED.sign(subscription.pk, 999_999)
     assert client.post(f"/subscribe/not-interested/{token}/").status_code == 404
     token = digests.NOT_INTERESTED.sign(subscription.pk)  # no listing in it
@@ -350,7 +342,7 @@ def test_not_interested_in_a_listing_that_is_gone_is_a_404(client, states):
 
 
 def test_not_interested_query_count(client, states, django_assert_max_num_queries):
-    subscription = confirmed()
+    subscription = SubscriptionFactory(confirmed=True)
     listing = ListingFactory()
     token = digests.NOT_INTERESTED.sign(subscription.pk, listing.pk)
     with django_assert_max_num_queries(4):

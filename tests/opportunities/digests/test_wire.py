@@ -10,12 +10,11 @@ from django.utils import timezone
 
 from opportunities import digests
 from opportunities.digests.wire import wire_message
-from opportunities.models import Subscription, SubscriptionStatus
-from tests.factories import ListingFactory
+from tests.factories import ListingFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
-LAST_WEEK = timezone.now() - timedelta(days=7)
+
 # A signed token's timestamp and signature change from one second to the next.
 TOKEN_TAIL = re.compile(r":[0-9A-Za-z]{6}:[A-Za-z0-9_-]{43}")
 
@@ -48,12 +47,7 @@ def comparable(message) -> dict:
 
 
 def test_the_sent_digest_is_the_message_django_would_send(states, mailbox):
-    subscription = Subscription.objects.create(
-        email="ana@example.gov",
-        status=SubscriptionStatus.CONFIRMED,
-        confirmed_at=LAST_WEEK,
-        language="es",
-    )
+    subscription = SubscriptionFactory(confirmed=True, email="ana@example.gov", language="es")
     ListingFactory(title="Becas de cooperación técnica")
     ListingFactory(title="Cierre pronto", deadline=timezone.now() + timedelta(days=3))
     expected = digests.digest_message(digests.next_digest(subscription)).message()
@@ -66,9 +60,7 @@ def test_the_sent_digest_is_the_message_django_would_send(states, mailbox):
 
 
 def test_a_line_too_long_for_8bit_is_left_to_django_and_still_delivered(states, mailbox):
-    subscription = Subscription.objects.create(
-        email="ana@example.gov", status=SubscriptionStatus.CONFIRMED, confirmed_at=LAST_WEEK
-    )
+    subscription = SubscriptionFactory(confirmed=True, email="ana@example.gov")
     summary = "Partnerships" + "x" * 1200  # one line of more than 998 octets
     ListingFactory(summary=summary)
     parts = digests.digest_parts(digests.next_digest(subscription))
