@@ -163,7 +163,9 @@ def to_item(hit: dict, detail: dict) -> Item:
     close = part.get("responseDate") or part.get("estimatedSynopsisCloseDate")
     zone = _zone(explanation, close)
     deadline = _deadline(close, hit.get("closeDate"), explanation, zone)
-    opens = _day(part.get("postingDate") or hit.get("openDate"), zone)
+    opens = _day(
+        part.get("postingDate") or part.get("estimatedSynopsisPostDate") or hit.get("openDate"), zone
+    )
     if deadline and opens and opens > deadline:
         opens = None
     forecasted = not synopsis and bool(forecast)
