@@ -99,6 +99,8 @@ class Client:
                     raise SourceFault(f"{host} refused the request ({status}).")
                 body = self._read(answer, host)
                 return Response(status, body, dict(answer.headers))
+        except requests.exceptions.ChunkedEncodingError as error:
+            raise SourceFault(f"The answer from {host} was cut off ({error}).") from error
         except requests.Timeout as error:
             raise SourceFault(f"{host} did not answer within {timeout:g} s.") from error
         except requests.ConnectionError as error:

@@ -38,10 +38,14 @@ class GrantsGov:
             350002: recorded("fetch_350002.json"),
         }
         self.requests: list[Request] = []
-        httpserver.expect_request(f"{API}/search2", method="POST").respond_with_handler(
+        self.install()
+
+    def install(self) -> None:
+        """(Again, after a test cleared the server's handlers.)"""
+        self.server.expect_request(f"{API}/search2", method="POST").respond_with_handler(
             self.search2
         )
-        httpserver.expect_request(f"{API}/fetchOpportunity", method="POST").respond_with_handler(
+        self.server.expect_request(f"{API}/fetchOpportunity", method="POST").respond_with_handler(
             self.fetch_opportunity
         )
 
