@@ -164,7 +164,8 @@ def to_item(hit: dict, detail: dict) -> Item:
     zone = _zone(explanation, close)
     deadline = _deadline(close, hit.get("closeDate"), explanation, zone)
     opens = _day(
-        part.get("postingDate") or part.get("estimatedSynopsisPostDate") or hit.get("openDate"), zone
+        part.get("postingDate") or part.get("estimatedSynopsisPostDate") or hit.get("openDate"),
+        zone,
     )
     if deadline and opens and opens > deadline:
         opens = None

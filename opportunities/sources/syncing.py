@@ -147,6 +147,11 @@ def sync_due_sources(now: datetime | None = None) -> list[SourceRun]:
     return runs
 
 
+def _reason(text: str) -> str:
+    """A history entry's reason fits its column (100 characters)."""
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
 def digest_of(values: dict) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
@@ -259,7 +264,7 @@ def _new_listing(
         upstream=values,
         upstream_digest=digest,
     )
-    listing._change_reason = f"From {item.provenance}, fetched at {now:%Y-%m-%d %H:%M %Z}"
+    listing._change_reason = _reason(f"From {item.provenance}, fetched at {now:%Y-%m-%d %H:%M %Z}")
     return listing, mapped
 
 
@@ -315,7 +320,7 @@ def _update(source: Source, changed: dict[int, tuple[dict, str, Item]], now: dat
         if differences and applies:
             for name in differences:
                 setattr(listing, name, from_json(name, values[name]))
-            listing._change_reason = (
+            listing._change_reason = _reason(
                 f"Updated from {item.provenance} ({', '.join(differences)}), "
                 f"fetched at {now:%Y-%m-%d %H:%M %Z}"
             )
@@ -342,7 +347,7 @@ def _close(source: Source, closing: list[tuple[int, Item]], now: datetime) -> in
         listing.status = Status.ARCHIVED
         listing.archived_at = now
         listing.last_checked_at = now
-        listing._change_reason = (
+        listing._change_reason = _reason(
             f"Closed or withdrawn upstream ({item.provenance}), seen at {now:%Y-%m-%d %H:%M %Z}"
         )
         listing.save()
@@ -362,7 +367,7 @@ def accept_changes(changes, user) -> int:
             if name in listing.upstream:
                 setattr(listing, name, from_json(name, listing.upstream[name]))
         listing._history_user = user
-        listing._change_reason = (
+        listing._change_reason = _reason(
             f"Accepted the change from {change.source} ({', '.join(change.differences)})"
         )
         listing.save()
