@@ -117,6 +117,16 @@ class Source(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def schedule_label(self) -> str:
+        hours = int(self.interval.total_seconds() // 3600)
+        if hours and hours % 24 == 0:
+            days = hours // 24
+            return _("daily") if days == 1 else _("every %(n)d days") % {"n": days}
+        if hours:
+            return _("hourly") if hours == 1 else _("every %(n)d hours") % {"n": hours}
+        return _("every %(n)d minutes") % {"n": int(self.interval.total_seconds() // 60)}
+
     def is_due(self, now=None) -> bool:
         now = now or timezone.now()
         return self.enabled and (self.next_run_at is None or self.next_run_at <= now)
