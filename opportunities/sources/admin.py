@@ -5,6 +5,7 @@ Every action is a POST with the admin's CSRF token and declares the permission i
 """
 
 from django.contrib import admin, messages
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +61,7 @@ class SourceAdmin(admin.ModelAdmin):
         ),
     ]
     actions = ["run_now", "enable", "disable"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_run_permission(self, request) -> bool:
         return request.user.has_perm("opportunities.run_source")
