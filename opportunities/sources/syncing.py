@@ -28,7 +28,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from cities.models import Bureau
 from opportunities.importing import _unique_slug
@@ -42,10 +41,9 @@ from opportunities.models import (
     Status,
     Topic,
     UpstreamChange,
-    many_to_many,
 )
 from opportunities.search import listings_changed
-from opportunities.sources import feeds, grants_gov, mapping
+from opportunities.sources import bulk, feeds, grants_gov, mapping
 from opportunities.sources.http import Client, SourceFault
 from opportunities.sources.items import (
     UPSTREAM_FIELDS,
@@ -57,7 +55,7 @@ from opportunities.sources.items import (
 )
 
 log = logging.getLogger(__name__)
-BATCH = 500
+PROGRESS_STEP = 500
 OPEN_STATUSES = {Status.DRAFT, Status.IN_REVIEW}
 _url = URLValidator(schemes=["http", "https"])
 
@@ -197,17 +195,17 @@ def _apply(
                 run.problems.append(ItemProblem(item.external_id, problem).as_dict())
                 continue
             changed[existing[0]] = (values, digest, item)
-        if progress and len(seen) % BATCH == 0:
-            progress(BATCH)
+        if progress and len(seen) % PROGRESS_STEP == 0:
+            progress(PROGRESS_STEP)
     if progress:
-        progress(len(seen) % BATCH)
+        progress(len(seen) % PROGRESS_STEP)
     if fetched.complete:
         for external_id, (pk, status, _digest) in known.items():
             if external_id not in seen and status != Status.ARCHIVED:
                 closing.append((pk, Item(external_id, {}, closed=True, provenance=source.name)))
     run.seen = len(seen)
     run.skipped = len(run.problems)
-    run.new = _create(source, creating)
+    run.new = _create(source, creating, now)
     run.changed = _update(source, changed, now)
     run.closed = _close(source, closing, now)
     checked = [key for key in seen if key in known]
@@ -268,7 +266,7 @@ def _new_listing(
     return listing, mapped
 
 
-def _create(source: Source, creating: list[tuple[Listing, mapping.Mapped]]) -> int:
+def _create(source: Source, creating: list[tuple[Listing, mapping.Mapped]], now: datetime) -> int:
     if not creating:
         return 0
     taken = set(Listing.objects.values_list("slug", flat=True))
@@ -276,27 +274,14 @@ def _create(source: Source, creating: list[tuple[Listing, mapping.Mapped]]) -> i
         listing.slug = _unique_slug(listing.title, taken)
     topics = {topic.slug: topic.pk for topic in Topic.objects.all()}
     bureaus = {bureau.code: bureau.pk for bureau in Bureau.objects.all()}
-    topic_links, bureau_links = [], []
-    topic_through, topic_source, topic_target = many_to_many("topics")
-    bureau_through, bureau_source, bureau_target = many_to_many("bureaus")
-    for start in range(0, len(creating), BATCH):
-        batch = creating[start : start + BATCH]
-        created = bulk_create_with_history([listing for listing, _ in batch], Listing)
-        for listing, (_, mapped) in zip(created, batch, strict=True):
-            topic_links += [
-                topic_through(**{f"{topic_source}_id": listing.pk, f"{topic_target}_id": topics[s]})
-                for s in mapped.topics
-                if s in topics
-            ]
-            bureau_links += [
-                bureau_through(
-                    **{f"{bureau_source}_id": listing.pk, f"{bureau_target}_id": bureaus[c]}
-                )
-                for c in mapped.regions
-                if c in bureaus
-            ]
-    topic_through.objects.bulk_create(topic_links, batch_size=BATCH * 4)
-    bureau_through.objects.bulk_create(bureau_links, batch_size=BATCH * 4)
+    bulk.insert_listings(
+        [listing for listing, _ in creating],
+        {
+            "topics": [[topics[s] for s in m.topics if s in topics] for _, m in creating],
+            "bureaus": [[bureaus[c] for c in m.regions if c in bureaus] for _, m in creating],
+        },
+        now,
+    )
     return len(creating)
 
 
