@@ -18,8 +18,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--due", action="store_true", help="Only the enabled sources whose time has come."
         )
+        parser.add_argument(
+            "--enable",
+            action="store_true",
+            help="Enable the named sources (beat then runs them on schedule) and run them now.",
+        )
 
-    def handle(self, *args, names: list[str], due: bool, **options):
+    def handle(self, *args, names: list[str], due: bool, enable: bool, **options):
+        if enable and not names:
+            raise CommandError("Name the sources to enable, e.g. sync_sources --enable Grants.gov")
         if names:
             sources = list(Source.objects.filter(name__in=names))
             missing = set(names) - {source.name for source in sources}
@@ -28,6 +35,9 @@ class Command(BaseCommand):
                     f"No source named {', '.join(sorted(missing))}; the sources are: "
                     f"{', '.join(Source.objects.values_list('name', flat=True)) or 'none'}."
                 )
+            if enable:
+                Source.objects.filter(pk__in=[s.pk for s in sources]).update(enabled=True)
+                self.stdout.write(f"Enabled {', '.join(s.name for s in sources)}.")
         else:
             sources = list(Source.objects.filter(enabled=True))
             if due:

@@ -74,3 +74,11 @@ def test_creating_the_sources_again_is_harmless():
     migration.create_sources(apps, None)
 
     assert Source.objects.filter(name="Grants.gov").count() == 1
+
+
+def test_enable_turns_a_source_on_and_runs_it_in_one_step(grants_gov, capsys):
+    call_command("sync_sources", "--enable", "Grants.gov")
+
+    assert Source.objects.get(name="Grants.gov").enabled
+    assert "Enabled Grants.gov." in capsys.readouterr().out
+    assert Listing.objects.count() == 2
