@@ -154,13 +154,17 @@ def main() -> None:
         server.stop()
     size = len(server.body)
     print(f"\nSources — data: an RSS feed of {ITEMS:,} items, {size / 1e6:.1f} MB, over local HTTP")
-    print(f"{'':<52} {'seconds':>8} {'items/s':>9} {'ratio':>9}")
+    print(f"{'':<52} {'seconds':>8} {'items/s':>9} {'vs base / vs first run':>24}")
     rows = [
         ("baseline: plain bulk INSERT of the same rows", base, "1.00x base"),
         ("first run: fetch, parse, map, insert + history", first, f"{base / first:.2f}x base"),
-        ("rerun, same bytes (recognised, not parsed)", same_bytes, f"{first / same_bytes:.1f}x first"),
-        ("rerun, same items in new bytes (parse, compare)", same_items, f"{first / same_items:.1f}x first"),
-    ]  # fmt: skip
+        ("rerun, same bytes (recognised, not parsed)", same_bytes, f"{first / same_bytes:.1f}x"),
+        (
+            "rerun, same items in new bytes (parse, compare)",
+            same_items,
+            f"{first / same_items:.1f}x",
+        ),
+    ]
     for name, seconds, ratio in rows:
-        print(f"{name:<52} {seconds:8.2f} {ITEMS / seconds:9,.0f} {ratio:>11}")
+        print(f"{name:<52} {seconds:8.2f} {ITEMS / seconds:9,.0f} {ratio:>24}")
     print("goals: first run >= 0.30x base; a no-change rerun >= 5x faster than the first run")

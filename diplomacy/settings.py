@@ -289,7 +289,7 @@ GRANTS_GOV_OPPORTUNITY_URL = env(
 )
 SOURCES_USER_AGENT = env(
     "SOURCES_USER_AGENT",
-    f"SubnationalDiplomacyPortal/1.0 (+{SITE_URL}/data/)",
+    f"SubnationalDiplomacyPortal/1.0 (+{SITE_URL}/about/data/)",
 )
 SOURCES_TIMEOUT = float(env("SOURCES_TIMEOUT", "30"))
 SOURCES_REQUEST_INTERVAL = float(env("SOURCES_REQUEST_INTERVAL", "0.5"))

@@ -67,7 +67,6 @@ def _read_feed(body: bytes, source: Source, fetched: Fetched) -> None:
         content = entry.get("content") or []
         markup = content[0].get("value", "") if content else entry.get("summary", "")
         text = plain_text(str(markup or ""))
-        published = entry.get("published_parsed") or entry.get("updated_parsed")
         categories = " ".join(str(tag.get("term") or "") for tag in entry.get("tags") or [])
         fetched.items.append(
             Item(
@@ -77,7 +76,7 @@ def _read_feed(body: bytes, source: Source, fetched: Fetched) -> None:
                     "summary": shorten(text, 600) or title,
                     "body": text,
                     "sponsor": channel[:200],
-                    "opens_at": datetime(*published[:6], tzinfo=UTC) if published else None,
+                    "opens_at": None,  # a post's date is not when applications open
                     "deadline": None,
                     "starts_at": None,
                     "ends_at": None,

@@ -80,6 +80,8 @@ def sync_source(
     try:
         fetched = fetch(source, client)
         with transaction.atomic():
+            # One sync of a source at a time (beat and "Run now" may overlap).
+            Source.objects.select_for_update().filter(pk=source.pk).exists()
             _apply(source, fetched, run, now, progress)
     except SourceFault as fault:
         return _failed(source, run, str(fault), now, fault.retry_after)
@@ -200,8 +202,10 @@ def _apply(
     if progress:
         progress(len(seen) % PROGRESS_STEP)
     if fetched.complete:
+        # An item upstream still lists but we could not read is not withdrawn.
+        listed = seen | {problem.external_id for problem in fetched.problems}
         for external_id, (pk, status, _digest) in known.items():
-            if external_id not in seen and status != Status.ARCHIVED:
+            if external_id not in listed and status != Status.ARCHIVED:
                 closing.append((pk, Item(external_id, {}, closed=True, provenance=source.name)))
     run.seen = len(seen)
     run.skipped = len(run.problems)
@@ -315,12 +319,27 @@ def _update(source: Source, changed: dict[int, tuple[dict, str, Item]], now: dat
             upstream=values, upstream_digest=digest, fetched_at=now
         )
         if differences:
-            UpstreamChange.objects.update_or_create(
-                listing=listing,
-                status=ChangeStatus.PENDING,
-                defaults={"source": source, "differences": differences, "detected_at": now},
-            )
+            _offer(source, listing, differences, now)
     return len(changed)
+
+
+def _offer(source: Source, listing: Listing, differences: dict, now: datetime) -> None:
+    """Add upstream's latest changes to the listing's pending change (or start one); a field
+    upstream changed back to our value drops out."""
+    pending = UpstreamChange.objects.filter(listing=listing, status=ChangeStatus.PENDING).first()
+    merged = dict(pending.differences) if pending else {}
+    for name, (ours, theirs) in differences.items():
+        merged[name] = [merged.get(name, [ours])[0], theirs]
+    merged = {name: pair for name, pair in merged.items() if pair[0] != pair[1]}
+    if pending and not merged:
+        pending.delete()
+    elif pending:
+        pending.differences, pending.detected_at = merged, now
+        pending.save()
+    elif merged:
+        UpstreamChange.objects.create(
+            listing=listing, source=source, differences=merged, detected_at=now
+        )
 
 
 def _close(source: Source, closing: list[tuple[int, Item]], now: datetime) -> int:

@@ -177,3 +177,27 @@ def test_requests_carry_the_portals_user_agent(grants_gov, grants_source, settin
     agents = {request.headers["User-Agent"] for request in grants_gov.requests}
     assert agents == {settings.SOURCES_USER_AGENT}
     assert "SubnationalDiplomacyPortal" in settings.SOURCES_USER_AGENT
+
+
+def test_changes_upstream_makes_before_a_publisher_decides_add_up(grants_gov, grants_source):
+    sync_source(grants_source)
+    Listing.objects.filter(external_id="DOS-SCD-27-001").update(status=Status.PUBLISHED)
+    grants_gov.synopsis(350001)["responseDate"] = "Apr 30, 2027 12:00:00 AM EDT"
+    sync_source(grants_source)
+    grants_gov.synopsis(350001)["agencyName"] = "U.S. Department of State, Office of Cities"
+
+    sync_source(grants_source)
+
+    change = UpstreamChange.objects.get()
+    assert set(change.differences) == {"deadline", "sponsor"}
+    assert change.differences["deadline"][1].startswith("2027-04-30T23:59:59")
+
+
+def test_opportunity_that_cannot_be_read_is_skipped_not_archived(grants_gov, grants_source):
+    sync_source(grants_source)
+    grants_gov.synopsis(350001)["responseDate"] = "to be announced"
+
+    run = sync_source(grants_source)
+
+    assert (run.skipped, run.closed) == (1, 0)
+    assert listing("DOS-SCD-27-001").status == Status.DRAFT
