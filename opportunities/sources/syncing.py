@@ -178,6 +178,8 @@ def _apply(
         if item.external_id in seen:
             continue
         seen.add(item.external_id)
+        if progress and len(seen) % PROGRESS_STEP == 0:
+            progress(PROGRESS_STEP)
         existing = known.get(item.external_id)
         if item.closed:
             if existing and existing[1] != Status.ARCHIVED:
@@ -197,8 +199,6 @@ def _apply(
                 run.problems.append(ItemProblem(item.external_id, problem).as_dict())
                 continue
             changed[existing[0]] = (values, digest, item)
-        if progress and len(seen) % PROGRESS_STEP == 0:
-            progress(PROGRESS_STEP)
     if progress:
         progress(len(seen) % PROGRESS_STEP)
     if fetched.complete:
@@ -232,7 +232,7 @@ def _check(item: Item) -> str:
             _url(fields["apply_url"])
         except ValidationError:
             return f"Its link “{fields['apply_url'][:100]}” is not a web address."
-    elif not fields.get("apply_url"):
+    else:
         return "It has no link to apply or read more."
     if (
         fields.get("deadline")
@@ -302,6 +302,8 @@ def _update(source: Source, changed: dict[int, tuple[dict, str, Item]], now: dat
     for listing in Listing.objects.filter(pk__in=changed).select_for_update():
         values, digest, item = changed[listing.pk]
         differences = _differences(listing, listing.upstream, values)
+        if (source.mapping or {}).get("sponsor"):
+            differences.pop("sponsor", None)  # the source names the sponsor itself
         listing.upstream, listing.upstream_digest, listing.fetched_at = values, digest, now
         applies = listing.status in OPEN_STATUSES or (
             source.trusted and listing.status != Status.ARCHIVED

@@ -3,7 +3,8 @@ listing as it was, and the source is retried later with backoff; one bad item is
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from django.utils import timezone
@@ -72,6 +73,18 @@ def test_rate_limit_waits_at_least_as_long_as_retry_after(synced, grants_source,
 
     assert_failed_and_untouched(grants_source, synced, "limiting our requests (429)")
     assert grants_source.next_run_at >= timezone.now() + timedelta(seconds=7100)
+
+
+def test_rate_limit_understands_retry_after_as_an_http_date(synced, grants_source, httpserver):
+    later = format_datetime(datetime.now(UTC) + timedelta(hours=3), usegmt=True)
+    fail_with(
+        httpserver,
+        lambda request: Response("Slow down", status=429, headers={"Retry-After": later}),
+    )
+    sync_source(grants_source)
+
+    assert_failed_and_untouched(grants_source, synced, "limiting our requests (429)")
+    assert grants_source.next_run_at >= timezone.now() + timedelta(hours=2, minutes=55)
 
 
 def test_malformed_json_fails_the_run_and_leaves_listings_untouched(

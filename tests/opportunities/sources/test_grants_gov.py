@@ -201,3 +201,16 @@ def test_opportunity_that_cannot_be_read_is_skipped_not_archived(grants_gov, gra
 
     assert (run.skipped, run.closed) == (1, 0)
     assert listing("DOS-SCD-27-001").status == Status.DRAFT
+
+
+def test_sponsor_named_by_the_source_stays_when_upstream_renames_the_agency(
+    grants_gov, grants_source
+):
+    grants_source.mapping = {**grants_source.mapping, "sponsor": "Office of Subnational Diplomacy"}
+    grants_source.save()
+    sync_source(grants_source)
+    grants_gov.synopsis(350001)["agencyName"] = "Department of State (renamed)"
+
+    sync_source(grants_source)
+
+    assert listing("DOS-SCD-27-001").sponsor == "Office of Subnational Diplomacy"
