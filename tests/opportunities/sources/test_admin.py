@@ -156,3 +156,14 @@ def test_review_link_opens_the_sources_new_drafts(client, grants_gov, grants_sou
 
     assert response.status_code == 200
     assert "Sister City Partnerships for Climate Resilience" in response.content.decode()
+
+
+def test_imported_draft_says_where_it_came_from_on_its_admin_page(client, pending_change):
+    staff(client, "Curator")
+
+    html = client.get(
+        f"/admin/opportunities/listing/{pending_change.listing_id}/change/"
+    ).content.decode()
+
+    assert "Imported from Grants.gov, DOS-SCD-27-001; fetched at " in html
+    assert "Upstream has changed it: see the differences." in html
