@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cities.models import Bureau
@@ -142,7 +143,14 @@ def sync_due_sources(now: datetime | None = None) -> list[SourceRun]:
     now = now or timezone.now()
     runs = []
     for source in Source.objects.filter(enabled=True).order_by("pk"):
-        if source.is_due(now):
+        # Claim the source first, so that a beat firing again while it runs does not start it
+        # a second time; the run then sets its real next time.
+        claimed = (
+            Source.objects.filter(pk=source.pk, enabled=True)
+            .filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now))
+            .update(next_run_at=now + source.interval)
+        )
+        if claimed:
             runs.append(sync_source(source, now=now))
     return runs
 

@@ -82,3 +82,10 @@ def test_enable_turns_a_source_on_and_runs_it_in_one_step(grants_gov, capsys):
     assert Source.objects.get(name="Grants.gov").enabled
     assert "Enabled Grants.gov." in capsys.readouterr().out
     assert Listing.objects.count() == 2
+
+
+def test_a_source_claimed_by_a_running_beat_is_not_started_again(grants_gov, grants_source):
+    now = timezone.now()
+    Source.objects.filter(pk=grants_source.pk).update(next_run_at=now + timedelta(days=1))
+
+    assert sync_due_sources(now) == []
