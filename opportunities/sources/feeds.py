@@ -6,11 +6,15 @@ Each entry's stable key is its GUID / Atom ID / iCalendar UID (else its link); H
 to text with nh3. Feeds show only their latest entries, so an entry that drops out is not
 closed; an iCalendar event with STATUS:CANCELLED is. The request is conditional (ETag,
 Last-Modified), and a feed whose bytes have not changed since the last run is not read again.
+Nor is an RSS item or Atom entry whose own bytes have not changed (feeds change their build
+date on every request): each entry's bytes are fingerprinted, and only new or changed entries
+are parsed, together with the feed's head.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, date, datetime, time
 from xml.sax import SAXException
 
@@ -22,9 +26,14 @@ from opportunities.sources.http import Client, SourceFault
 from opportunities.sources.items import Fetched, Item, ItemProblem, plain_text, shorten
 
 UTC_ZONE = "UTC"
+# One RSS item or Atom entry, as bytes (neither nests inside another).
+_ENTRY = re.compile(rb"<(item|entry)(?:\s[^>]*)?>.*?</\1\s*>", re.DOTALL)
 
 
-def fetch(source: Source, client: Client, *, conditional: bool = True) -> Fetched:
+def fetch(
+    source: Source, client: Client, *, conditional: bool = True, known: dict | None = None
+) -> Fetched:
+    """Read the feed; `known` maps the fingerprints of entries already imported to their keys."""
     headers = {}
     if conditional and source.etag:
         headers["If-None-Match"] = source.etag
@@ -44,18 +53,41 @@ def fetch(source: Source, client: Client, *, conditional: bool = True) -> Fetche
     if answer.body.lstrip()[:15].upper().startswith(b"BEGIN:VCALENDAR"):
         _read_calendar(answer.body, source, fetched)
     else:
-        _read_feed(answer.body, source, fetched)
+        _read_feed(answer.body, source, fetched, known or {})
     return fetched
 
 
-def _read_feed(body: bytes, source: Source, fetched: Fetched) -> None:
+def _parse(body: bytes):
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
     if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), SAXException):
         raise SourceFault(f"The feed is not well-formed XML ({parsed['bozo_exception']}).")
     if not parsed.get("version"):
         raise SourceFault("The answer is not an RSS or Atom feed.")
+    return parsed
+
+
+def _read_feed(body: bytes, source: Source, fetched: Fetched, known: dict) -> None:
+    chunks = list(_ENTRY.finditer(body))
+    prints = [hashlib.sha256(chunk.group(0)).hexdigest() for chunk in chunks]
+    fresh = [n for n, mark in enumerate(prints) if mark not in known]
+    parsed = None
+    if chunks and len(fresh) < len(chunks):
+        # Parse only the head (and tail) of the feed with its new or changed entries.
+        head, tail = body[: chunks[0].start()], body[chunks[-1].end() :]
+        parsed = _parse(head + b"".join(chunks[n].group(0) for n in fresh) + tail)
+        if len(parsed.entries) != len(fresh):
+            parsed = None  # the entries were not where we thought: read it all
+        else:
+            fetched.items += [
+                Item(known[mark], {}, unchanged=True) for mark in prints if mark in known
+            ]
+            prints = [prints[n] for n in fresh]
+    if parsed is None:
+        parsed = _parse(body)
+        if len(parsed.entries) != len(chunks):
+            prints = [""] * len(parsed.entries)
     channel = str(parsed.feed.get("title") or source.name)
-    for entry in parsed.entries:
+    for entry, mark in zip(parsed.entries, prints, strict=True):
         key = str(entry.get("id") or entry.get("link") or "").strip()[:200]
         if not key:
             fetched.problems.append(ItemProblem(entry.get("title", "?"), "No id and no link."))
@@ -87,6 +119,7 @@ def _read_feed(body: bytes, source: Source, fetched: Fetched) -> None:
                 },
                 labels=f"{title} {categories}",
                 provenance=f"{source.name}, entry {key}",
+                digest=mark,
             )
         )
 

@@ -39,6 +39,11 @@ class Item:
     closed: bool = False
     # How staff see where it came from: "Grants.gov, opportunity DOS-ABC-26-001".
     provenance: str = ""
+    # A fingerprint of what upstream sent for it (feeds: the entry's own bytes); computed from
+    # the fields when empty.
+    digest: str = ""
+    # Upstream sent exactly what it sent before: nothing to read or compare.
+    unchanged: bool = False
 
 
 @dataclass

@@ -68,7 +68,10 @@ def fetch(source: Source, client: Client) -> Fetched:
         return grants_gov.fetch(source, client)
     if not source.endpoint:
         raise SourceFault("The source has no endpoint (the feed's address).")
-    return feeds.fetch(source, client)
+    known = dict(
+        Listing.objects.filter(source=source).values_list("upstream_digest", "external_id")
+    )
+    return feeds.fetch(source, client, known=known)
 
 
 def sync_source(
@@ -188,13 +191,15 @@ def _apply(
         seen.add(item.external_id)
         if progress and len(seen) % PROGRESS_STEP == 0:
             progress(PROGRESS_STEP)
+        if item.unchanged:
+            continue
         existing = known.get(item.external_id)
         if item.closed:
             if existing and existing[1] != Status.ARCHIVED:
                 closing.append((existing[0], item))
             continue
         values = {name: to_json(item.fields.get(name)) for name in UPSTREAM_FIELDS}
-        digest = digest_of(values)
+        digest = item.digest or digest_of(values)
         if existing is None:
             problem = _check(item)
             if problem:

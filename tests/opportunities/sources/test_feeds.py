@@ -206,3 +206,41 @@ def test_a_2000_item_feed_syncs_within_budget_and_bounded_memory(feed_source, ht
     # Generous for a shared two-core machine; the benchmark measures the real rate.
     assert seconds < 30
     assert memory.growth < 100 * 1024 * 1024
+
+
+def test_a_new_build_date_and_one_new_entry_add_just_that_entry(feed_source, httpserver):
+    serve(httpserver, "/news.rss", feed_bytes("news.rss"), "application/rss+xml")
+    source = feed_source("/news.rss")
+    sync_source(source)
+    history = Listing.history.count()
+    httpserver.clear_all_handlers()
+    newer = (
+        feed_bytes("news.rss")
+        .replace(b"Mon, 09 Nov 2026 15:00:00 GMT", b"Wed, 11 Nov 2026 08:00:00 GMT")
+        .replace(
+            b"<item>",
+            b"<item><title>Summit registration opens</title><guid>network-news-1003</guid>"
+            b"<link>https://network.example.org/news/summit</link></item><item>",
+            1,
+        )
+    )
+    serve(httpserver, "/news.rss", newer, "application/rss+xml")
+
+    run = sync_source(source)
+
+    assert (run.seen, run.new, run.changed) == (3, 1, 0)
+    assert Listing.history.count() == history + 1
+
+
+def test_an_entry_changed_upstream_updates_its_draft(feed_source, httpserver):
+    serve(httpserver, "/news.rss", feed_bytes("news.rss"), "application/rss+xml")
+    source = feed_source("/news.rss")
+    sync_source(source)
+    httpserver.clear_all_handlers()
+    changed = feed_bytes("news.rss").replace(b"twelve cities", b"fifteen cities")
+    serve(httpserver, "/news.rss", changed, "application/rss+xml")
+
+    run = sync_source(source)
+
+    assert (run.new, run.changed) == (0, 1)
+    assert "fifteen cities" in Listing.objects.get(external_id="network-news-1002").summary
