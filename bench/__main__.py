@@ -1,8 +1,10 @@
 """`make bench`: every benchmark, on a separate `<database>_bench` database.
 
-Usage: python -m bench [places] [listings] [open_data] [channel] [digests]. BENCH_ROUNDS
+Usage: python -m bench [places] [listings] [open_data] [channel] [digests] [sources].
+BENCH_ROUNDS
 (requests per page, default 60), BENCH_LISTINGS (default 100000), BENCH_SOLUTIONS,
-BENCH_PRIORITIES and BENCH_SUBSCRIBERS (default 100000) size the run.
+BENCH_PRIORITIES, BENCH_SUBSCRIBERS (default 100000) and BENCH_FEED_ITEMS (default 10000)
+size the run.
 """
 
 import os
@@ -17,7 +19,7 @@ from django.core.management import call_command  # noqa: E402
 
 from bench import harness  # noqa: E402
 
-BENCHMARKS = ("places", "listings", "open_data", "channel", "digests")
+BENCHMARKS = ("places", "listings", "open_data", "channel", "digests", "sources")
 
 
 def main(names: list[str]) -> None:

@@ -187,6 +187,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opportunities.tasks.write_bulk_downloads",
         "schedule": 60 * 60.0,
     },
+    # Public sources (opportunities/sources/): each enabled source runs when it is due.
+    "sync-due-sources": {
+        "task": "opportunities.tasks.sync_due_sources",
+        "schedule": 15 * 60.0,
+    },
     # Email digests: each period once (opportunities/digests/delivery.py).
     "send-daily-digests": {
         "task": "opportunities.tasks.send_digests",
@@ -298,6 +303,21 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Public sources listings are imported from (opportunities/sources/). The base URLs are settings
+# so that tests and benchmarks can point them at a local server.
+GRANTS_GOV_API_URL = env("GRANTS_GOV_API_URL", "https://api.grants.gov/v1/api")
+GRANTS_GOV_OPPORTUNITY_URL = env(
+    "GRANTS_GOV_OPPORTUNITY_URL", "https://www.grants.gov/search-results-detail/{id}"
+)
+SOURCES_USER_AGENT = env(
+    "SOURCES_USER_AGENT",
+    f"SubnationalDiplomacyPortal/1.0 (+{SITE_URL}/about/data/)",
+)
+SOURCES_TIMEOUT = float(env("SOURCES_TIMEOUT", "30"))
+SOURCES_REQUEST_INTERVAL = float(env("SOURCES_REQUEST_INTERVAL", "0.5"))
+SOURCES_MAX_BYTES = int(env("SOURCES_MAX_BYTES", str(50 * 1024 * 1024)))
+SOURCES_RETRY_BACKOFF = int(env("SOURCES_RETRY_BACKOFF", "300"))
+
 # Shapes for the state map (TopoJSON from the us-atlas npm package).
 US_ATLAS_DIR = Path(env("US_ATLAS_DIR", str(NODE_MODULES / "us-atlas")))
 

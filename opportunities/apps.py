@@ -8,3 +8,4 @@ class OpportunitiesConfig(AppConfig):
 
     def ready(self):
         from opportunities import signals  # noqa: F401 - connects the receivers
+        from opportunities.sources import admin  # noqa: F401 - registers sources in the admin

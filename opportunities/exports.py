@@ -33,7 +33,7 @@ EXPORT_ROW_LIMIT = MAX_ROWS  # an export is always small enough to import again
 EXPORT_PAGE_SIZE = 500
 BULK_CHUNK = 1000
 BULK_FILES = {"csv": "listings.csv", "json": "listings.json"}
-RELATIONS = ["topics", "bureaus", "countries", "target_states"]
+RELATIONS = ["topics", "bureaus", "countries", "target_states", "source"]
 LICENSE = (
     "Works of the United States Government, in the public domain in the United States "
     "(17 U.S.C. 105); the descriptions are the portal's own text, also in the public domain."

@@ -21,6 +21,7 @@ from opportunities.api.views import MAX_PAGE_SIZE
 from opportunities.feeds import bad_search_request
 from opportunities.filters import Sort
 from opportunities.importing import COLUMNS
+from opportunities.models import Source
 
 CALENDAR_LIMIT = 1000
 
@@ -108,6 +109,7 @@ def data_page(request):
             "key_rate": _rate(settings.API_RATE_WITH_KEY),
             "max_page_size": MAX_PAGE_SIZE,
             "license": exports.LICENSE,
+            "sources": Source.objects.order_by("name"),
         },
     )
 

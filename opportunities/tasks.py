@@ -1,5 +1,5 @@
-"""Celery tasks: thin wrappers around the publishing, export, digest and view-count services,
-safe to run twice."""
+"""Celery tasks: thin wrappers around the publishing, export, digest, view-count and source
+services, safe to run twice."""
 
 from datetime import datetime
 
@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import transaction
 
 from opportunities import digests, exports, publishing, view_counts
+from opportunities.models import Source
+from opportunities.sources import syncing
 
 
 @shared_task
@@ -53,3 +55,16 @@ def send_digest_chunk(self, run_id: int, subscription_ids: list[int]) -> int:
 @shared_task
 def flush_listing_views() -> int:
     return view_counts.flush_listing_views()
+
+
+@shared_task
+def sync_due_sources() -> int:
+    """Beat's trigger: every enabled source whose time has come (daily by default)."""
+    return len(syncing.sync_due_sources())
+
+
+@shared_task
+def sync_source(source_id: int) -> str:
+    """One source now (the admin's "Run now"); failures are recorded on the source."""
+    source = Source.objects.filter(pk=source_id).first()
+    return syncing.sync_source(source).summary() if source else "No such source."

@@ -135,7 +135,8 @@ def pytest_collection_modifyitems(items):
 
 
 def ensure_curation_data() -> None:
-    """Put back the migration-made topics and staff groups after a flush (idempotent)."""
+    """Put back the migration-made topics, staff groups and sources after a flush
+    (idempotent)."""
     from django.apps import apps
 
     migration = importlib.import_module("opportunities.migrations.0002_groups_and_topics")
@@ -147,6 +148,9 @@ def ensure_curation_data() -> None:
     importlib.import_module(
         "opportunities.migrations.0008_administrators_recover_authenticators"
     ).grant_recovery(apps, None)
+    sources = importlib.import_module("opportunities.migrations.0010_sources")
+    sources.grant_permissions(apps, None)
+    sources.create_sources(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -49,6 +49,10 @@ class OptionalURLField(BlankAsNullMixin, serializers.URLField):
     pass
 
 
+class OptionalCharField(BlankAsNullMixin, serializers.CharField):
+    pass
+
+
 class ListingSerializer(serializers.ModelSerializer):
     web_url = WebUrlField(help_text="The listing's page on the portal.")
     apply_url = OptionalURLField(help_text="Where to apply, or null.")
@@ -68,6 +72,16 @@ class ListingSerializer(serializers.ModelSerializer):
         read_only=True,
         slug_field="usps_code",
         help_text="Only for these states (postal codes); empty means every US place.",
+    )
+    source = serializers.SlugRelatedField(
+        read_only=True,
+        slug_field="name",
+        allow_null=True,
+        help_text="The public source it was imported from (e.g. Grants.gov), or null.",
+    )
+    external_id = OptionalCharField(
+        help_text="Its key at the source (a Grants.gov opportunity number, a feed entry's ID), "
+        "or null."
     )
 
     class Meta:
@@ -106,6 +120,8 @@ class ListingSerializer(serializers.ModelSerializer):
             "location",
             "apply_url",
             "apply_contact",
+            "source",
+            "external_id",
             "published_at",
             "updated_at",
         ]

@@ -38,7 +38,7 @@ from opportunities.search import PAGE_SIZE, BadCursor, search
 
 MAX_PAGE_SIZE = 100
 BIGGEST_ID = 2**63 - 1
-RELATIONS = ["topics", "bureaus", "countries", "target_states"]
+RELATIONS = ["topics", "bureaus", "countries", "target_states", "source"]
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="A parameter is not valid."),

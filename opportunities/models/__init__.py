@@ -1,7 +1,8 @@
 """The opportunities app's models, one module per concern; import them from here.
 
 `listing` the listings and topics, `subscription` email digests, `view_counts` how often
-listings are viewed, `api_key` the keys staff issue for the open-data API.
+listings are viewed, `api_key` the keys staff issue for the open-data API, `source` the public
+sources listings are imported from.
 """
 
 from opportunities.models.api_key import ApiKey, ApiKeyQuerySet
@@ -22,6 +23,14 @@ from opportunities.models.listing import (
     many_to_many,
     validate_time_zone,
 )
+from opportunities.models.source import (
+    ChangeStatus,
+    RunStatus,
+    Source,
+    SourceKind,
+    SourceRun,
+    UpstreamChange,
+)
 from opportunities.models.subscription import (
     DeliveryStatus,
     DigestDelivery,
@@ -36,6 +45,12 @@ from opportunities.models.subscription import (
 from opportunities.models.view_counts import ListingViews
 
 __all__ = [
+    "UpstreamChange",
+    "SourceRun",
+    "SourceKind",
+    "Source",
+    "RunStatus",
+    "ChangeStatus",
     "NO_DEADLINE",
     "SEARCH_CONFIG",
     "STUDENT_KINDS",

@@ -278,6 +278,25 @@ class Listing(models.Model):
         editable=False,
     )
 
+    # Provenance of listings imported from a public source (opportunities/sources/): the
+    # source, its stable key for the item, and what it last said (to show staff differences).
+    source = models.ForeignKey(
+        "opportunities.Source",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="listings",
+        verbose_name=_("source"),
+        editable=False,
+    )
+    external_id = models.CharField(
+        _("key at the source"), max_length=200, blank=True, editable=False
+    )
+    fetched_at = models.DateTimeField(_("fetched"), null=True, blank=True, editable=False)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True, editable=False)
+    upstream = models.JSONField(default=dict, blank=True, editable=False)
+    upstream_digest = models.CharField(max_length=64, blank=True, editable=False)
+
     search_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
         + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
@@ -288,7 +307,7 @@ class Listing(models.Model):
 
     objects = ListingQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["search_vector"],
+        excluded_fields=["search_vector", "upstream", "upstream_digest", "last_checked_at"],
         m2m_fields=["topics", "bureaus", "countries", "target_states"],
     )
 
@@ -318,6 +337,11 @@ class Listing(models.Model):
             models.Index(fields=["status", "publish_at"], name="listing_scheduled"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=Q(source__isnull=False),
+                name="listing_one_per_source_item",
+            ),
             models.CheckConstraint(
                 condition=Q(deadline__isnull=True)
                 | Q(opens_at__isnull=True)
