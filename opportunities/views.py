@@ -140,7 +140,7 @@ def listing_ics(request, slug):
     listing = _published_or_404(slug)
     if not (listing.deadline or listing.starts_at):
         raise Http404("This listing has no dates to put in a calendar.")
-    return _calendar_response(calendars.listing_calendar([listing]), listing.slug)
+    return _calendar_response(calendars.listing_calendar([listing], request), listing.slug)
 
 
 def _calendar_response(body: bytes, name: str) -> HttpResponse:
@@ -166,7 +166,7 @@ def events(request):
 
 
 def events_ics(request):
-    return _calendar_response(calendars.listing_calendar(_upcoming_events()), "events")
+    return _calendar_response(calendars.listing_calendar(_upcoming_events(), request), "events")
 
 
 def programs(request):
