@@ -141,7 +141,12 @@ class ListingAdmin(GuardedHistoryAdmin):
             )
         if db_field.name == "time_zone":
             return forms.ChoiceField(
-                choices=dates.zone_choices(), label=capfirst(db_field.verbose_name)
+                choices=dates.zone_choices(),
+                initial=db_field.default,
+                label=capfirst(db_field.verbose_name),
+                error_messages={
+                    "invalid_choice": _("“%(value)s” is not a time zone; choose one from the list.")
+                },
             )
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "summary":

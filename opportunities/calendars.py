@@ -55,14 +55,15 @@ def _deadline_entry(listing: Listing, url: str) -> Event:
     else:
         entry.add("summary", _("Deadline: %(title)s") % {"title": listing.title})
         note = dates.deadline_text(listing)
-    whole_day = not dates.has_hour(listing.deadline, listing.time_zone, end=True)
-    if whole_day:
+    if not dates.has_hour(listing.deadline, listing.time_zone, end=True):
         # The whole day: an all-day entry on the deadline's date.
-        _add_span(entry, listing.deadline, listing.deadline, listing.time_zone)
+        day = dates.local(listing.deadline, listing.time_zone).date()
+        entry.add("dtstart", day)
+        entry.add("dtend", day + timedelta(days=1))
     else:
-        # A deadline at an hour: a point in time, shown a quarter hour long before it.
+        # A deadline at an hour: a point in time.
         moment = dates.local(listing.deadline, listing.time_zone)
-        entry.add("dtstart", moment - timedelta(minutes=15))
+        entry.add("dtstart", moment)
         entry.add("dtend", moment)
     entry.add("description", _description(listing, note, url))
     return entry

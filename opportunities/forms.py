@@ -250,6 +250,9 @@ class ListingTimesForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "deadline_kind" in self.fields:
+            # Left out, a deadline is confirmed and no deadline is rolling.
+            self.fields["deadline_kind"].required = False
         zone_name = self.instance.time_zone
         for name, end in LISTING_TIMES.items():
             moment = getattr(self.instance, name, None) if self.instance.pk else None
@@ -261,6 +264,8 @@ class ListingTimesForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "deadline_kind" in self.fields and not cleaned.get("deadline_kind"):
+            cleaned["deadline_kind"] = "confirmed" if cleaned.get("deadline") else "rolling"
         zone_name = cleaned.get("time_zone") or self.instance.time_zone
         for name in LISTING_TIMES:
             wall = cleaned.get(name)
