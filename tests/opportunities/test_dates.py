@@ -369,6 +369,7 @@ def test_demo_yearly_programs_say_when_their_cycle_usually_closes():
     for title in (
         "Thomas R. Pickering Foreign Affairs Fellowship",
         "Charles B. Rangel International Affairs Graduate Fellowship",
+        "Japan Exchange and Teaching (JET) Program",
     ):
         assert by_title[title]["deadline_kind"] == "expected"
     today = timezone.localdate()
