@@ -396,6 +396,7 @@ class Listing(models.Model):
         if self.deadline is None:
             self.deadline_kind = DeadlineKind.ROLLING
         if self.kind == Kind.EVENT and self.starts_at and not self.ends_at:
+            self.starts_at = self._meta.get_field("starts_at").to_python(self.starts_at)
             start = dates.local(self.starts_at, self.time_zone)
             self.ends_at = dates.whole_day(start.date(), self.time_zone, end=True)
 
