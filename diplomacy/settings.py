@@ -179,6 +179,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opportunities.tasks.archive_expired_listings",
         "schedule": 15 * 60.0,
     },
+    # Expected deadlines that passed unconfirmed, to staff who publish: Mondays.
+    "send-expected-deadline-report": {
+        "task": "opportunities.tasks.send_expected_deadline_report",
+        "schedule": crontab(hour=12, minute=0, day_of_week="mon"),
+    },
     "flush-listing-views": {
         "task": "opportunities.tasks.flush_listing_views",
         "schedule": 60.0,

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -15,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from lib.history_admin import GuardedHistoryAdmin
-from opportunities import importing, publishing
+from opportunities import dates, importing, publishing
+from opportunities.forms import LISTING_TIMES, ListingTimesForm, WallTimeField
 from opportunities.models import Listing, Status, Topic
 from opportunities.readability import reading_grade, reading_hint
 
@@ -37,10 +39,34 @@ class ImportForm(forms.Form):
     )
 
 
+class ExpectedDeadlinePassedFilter(admin.SimpleListFilter):
+    """Published listings whose projected deadline passed unconfirmed: cycles to check."""
+
+    title = _("expected deadline")
+    parameter_name = "expected_deadline"
+
+    def lookups(self, request, model_admin):
+        return [("passed", _("Passed without being confirmed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "passed":
+            return queryset.filter(pk__in=Listing.objects.expected_deadline_passed().values("pk"))
+        return queryset
+
+
 @admin.register(Listing)
 class ListingAdmin(GuardedHistoryAdmin):
-    list_display = ["title", "kind", "status", "deadline", "published_at", "updated_at"]
-    list_filter = ["status", "kind", "topics", "is_global", "bureaus"]
+    form = ListingTimesForm
+    list_display = ["title", "kind", "status", "deadline_in_zone", "published_at", "updated_at"]
+    list_filter = [
+        "status",
+        "kind",
+        ExpectedDeadlinePassedFilter,
+        "deadline_kind",
+        "topics",
+        "is_global",
+        "bureaus",
+    ]
     search_fields = ["title", "sponsor", "summary", "slug"]
     date_hierarchy = "deadline"
     list_select_related = True
@@ -75,9 +101,10 @@ class ListingAdmin(GuardedHistoryAdmin):
             _("When and where"),
             {
                 "fields": [
-                    ("opens_at", "deadline"),
-                    ("starts_at", "ends_at"),
                     "time_zone",
+                    ("opens_at", "deadline"),
+                    "deadline_kind",
+                    ("starts_at", "ends_at"),
                     "format",
                     "duration",
                     "location",
@@ -100,6 +127,26 @@ class ListingAdmin(GuardedHistoryAdmin):
                 widget=forms.CheckboxSelectMultiple,
                 required=False,
                 label=capfirst(db_field.verbose_name),
+            )
+        if db_field.name in LISTING_TIMES:
+            return WallTimeField(
+                end=LISTING_TIMES[db_field.name],
+                widget=AdminSplitDateTime,
+                required=False,
+                label=capfirst(db_field.verbose_name),
+                help_text=_(
+                    "In the listing's time zone, not yours or the server's. Leave the hour "
+                    "empty for the whole day."
+                ),
+            )
+        if db_field.name == "time_zone":
+            return forms.ChoiceField(
+                choices=dates.zone_choices(),
+                initial=db_field.default,
+                label=capfirst(db_field.verbose_name),
+                error_messages={
+                    "invalid_choice": _("“%(value)s” is not a time zone; choose one from the list.")
+                },
             )
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "summary":
@@ -141,6 +188,10 @@ class ListingAdmin(GuardedHistoryAdmin):
             self.message_user(request, reading_hint(grade), messages.WARNING)
 
     # Display -----------------------------------------------------------------------------
+
+    @admin.display(description=_("Deadline"), ordering="deadline")
+    def deadline_in_zone(self, obj):
+        return dates.deadline_text(obj) if obj.deadline else "—"
 
     @admin.display(description=_("Reading level of the summary"))
     def reading_level(self, obj):

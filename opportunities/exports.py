@@ -84,6 +84,7 @@ def listing_row(listing: Listing) -> dict[str, str]:
         "duration": listing.duration,
         "opens_at": moment(listing.opens_at),
         "deadline": moment(listing.deadline),
+        "deadline_kind": listing.deadline_kind,
         "starts_at": moment(listing.starts_at),
         "ends_at": moment(listing.ends_at),
         "time_zone": listing.time_zone,

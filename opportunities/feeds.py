@@ -9,8 +9,10 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from opportunities import dates
 from opportunities.api.params import read_listing_search
 from opportunities.filters import Sort
+from opportunities.models import Kind
 from opportunities.search import search
 
 FEED_SIZE = 50
@@ -83,7 +85,12 @@ class SearchFeed(Feed):
         return listing.title
 
     def item_description(self, listing):
-        return listing.summary
+        """The summary, then the key dates in the listing's own zone (opportunities/dates.py)."""
+        lines = [listing.summary]
+        if listing.kind == Kind.EVENT and listing.starts_at:
+            lines.append(dates.event_text(listing))
+        lines.append(dates.deadline_text(listing))
+        return "\n".join(lines)
 
     def item_pubdate(self, listing):
         return listing.published_at

@@ -1,8 +1,11 @@
+from datetime import datetime
+
 from django import forms
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Bureau, Place, State
+from opportunities import dates
 from opportunities.models import (
     EducationLevel,
     Format,
@@ -213,3 +216,70 @@ class SubscribeForm(PreferencesForm):
         error_messages={"invalid": _("Enter an email address such as name@example.gov.")},
     )
     field_order = ["email"]
+
+
+# A listing's times, typed as wall times in the listing's own zone (opportunities/dates.py) ----
+
+# Which times are ends (an empty hour means the end of that day) and which are starts.
+LISTING_TIMES = {"opens_at": False, "deadline": True, "starts_at": False, "ends_at": True}
+
+
+class WallTimeField(forms.SplitDateTimeField):
+    """A date and an optional hour, as typed: a naive wall time that the form places in the
+    listing's zone once it knows which zone was chosen."""
+
+    def __init__(self, *, end: bool, **kwargs):
+        self.end = end
+        super().__init__(require_all_fields=False, **kwargs)
+        self.fields[1].required = False
+
+    def compress(self, data_list):
+        if not data_list or data_list[0] in self.empty_values:
+            if data_list and data_list[1] not in self.empty_values:
+                raise forms.ValidationError(_("Give the date too."), code="invalid_date")
+            return None
+        day, hour = data_list
+        if hour in self.empty_values:
+            hour = dates.END_OF_DAY if self.end else dates.START_OF_DAY
+        return datetime.combine(day, hour)
+
+
+class ListingTimesForm(forms.ModelForm):
+    """Shows and reads a listing's times in the listing's own zone, whoever types them and
+    wherever the server is."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "deadline_kind" in self.fields:
+            # Left out, a deadline is confirmed and no deadline is rolling.
+            self.fields["deadline_kind"].required = False
+        zone_name = self.instance.time_zone
+        for name, end in LISTING_TIMES.items():
+            moment = getattr(self.instance, name, None) if self.instance.pk else None
+            if name in self.fields and moment is not None:
+                wall = dates.local(moment, zone_name).replace(tzinfo=None)
+                # A whole day shows no hour (an empty hour box means "the whole day").
+                hour = wall.time() if dates.has_hour(moment, zone_name, end=end) else None
+                self.initial[name] = [wall.date(), hour]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "deadline_kind" in self.fields and not cleaned.get("deadline_kind"):
+            cleaned["deadline_kind"] = "confirmed" if cleaned.get("deadline") else "rolling"
+        zone_name = cleaned.get("time_zone") or self.instance.time_zone
+        for name in LISTING_TIMES:
+            wall = cleaned.get(name)
+            if wall is None or wall.tzinfo is not None:
+                continue
+            try:
+                cleaned[name] = dates.from_wall_time(wall, zone_name)
+            except dates.NonexistentTime:
+                self.add_error(
+                    name,
+                    _(
+                        "%(time)s does not exist in %(zone)s: clocks skip that hour when "
+                        "daylight saving time begins. Choose another time."
+                    )
+                    % {"time": wall.strftime("%H:%M"), "zone": dates.zone_name(zone_name)},
+                )
+        return cleaned

@@ -12,9 +12,8 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from difflib import SequenceMatcher
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,8 +22,10 @@ from django.utils.text import slugify
 
 from cities.models import Bureau, Country, State
 from lib.history import record_bulk_history
+from opportunities import dates
 from opportunities.models import (
     Audience,
+    DeadlineKind,
     EducationLevel,
     Format,
     GovernmentLevel,
@@ -61,9 +62,12 @@ COLUMNS = {
     "opens_at": "Date applications open: YYYY-MM-DD (or YYYY-MM-DDTHH:MM).",
     "deadline": "Application deadline: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM; "
     "empty means rolling.",
+    "deadline_kind": "confirmed (announced for this cycle, the default when there is a deadline), "
+    "expected (projected from the past cycle) or rolling (no deadline, the default without one).",
     "starts_at": "Event or program start: YYYY-MM-DD or YYYY-MM-DDTHH:MM.",
     "ends_at": "Event or program end: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM.",
-    "time_zone": "IANA time zone of the dates, e.g. America/New_York (the default).",
+    "time_zone": "IANA time zone of the dates, e.g. America/New_York (the default); dates "
+    "without an offset are wall times in this zone.",
     "location": "City and country, or Online.",
     "apply_url": "Web address to apply (https://…); this or apply_contact is required.",
     "apply_contact": "Email or other contact to apply.",
@@ -184,19 +188,30 @@ class _RowParser:
                 self.problem(column, f"Unknown value “{key}”.")
         return found
 
-    def moment(self, column: str, zone: ZoneInfo, end_of_day: bool = False) -> datetime | None:
+    def moment(self, column: str, zone_name: str, end_of_day: bool = False) -> datetime | None:
+        """A date (the whole day) or a wall time in the listing's zone (opportunities/dates.py);
+        a value with an offset is taken as that instant."""
         value = self.text(column)
         if not value:
             return None
         try:
             if len(value) == 10:
-                day = date.fromisoformat(value)
-                return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=zone)
+                return dates.whole_day(date.fromisoformat(value), zone_name, end=end_of_day)
             moment = datetime.fromisoformat(value)
         except ValueError:
             self.problem(column, f"“{value}” is not a date like 2027-03-31 or 2027-03-31T17:00.")
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        if moment.tzinfo:
+            return moment
+        try:
+            return dates.from_wall_time(moment, zone_name)
+        except dates.NonexistentTime:
+            self.problem(
+                column,
+                f"{moment:%H:%M} on {moment:%Y-%m-%d} does not exist in {zone_name}: clocks skip "
+                "that hour when daylight saving time begins.",
+            )
+            return None
 
     def listing(self) -> tuple[Listing, dict]:
         for column in REQUIRED:
@@ -212,7 +227,13 @@ class _RowParser:
         if zone_name not in time_zone_names():
             self.problem("time_zone", f"Unknown time zone “{zone_name}”.")
             zone_name = "America/New_York"
-        zone = ZoneInfo(zone_name)
+        deadline_kind = self.text("deadline_kind").lower()
+        if deadline_kind and deadline_kind not in DeadlineKind.values:
+            self.problem(
+                "deadline_kind",
+                f"Unknown value “{deadline_kind}”; use confirmed, expected or rolling.",
+            )
+            deadline_kind = ""
         regions = _split(self.text("regions"))
         is_global = [r.lower() for r in regions] == ["global"]
         listing = Listing(
@@ -234,10 +255,11 @@ class _RowParser:
             is_paid=self.boolean("is_paid"),
             format=format_,
             duration=self.text("duration"),
-            opens_at=self.moment("opens_at", zone),
-            deadline=self.moment("deadline", zone, end_of_day=True),
-            starts_at=self.moment("starts_at", zone),
-            ends_at=self.moment("ends_at", zone, end_of_day=True),
+            opens_at=self.moment("opens_at", zone_name),
+            deadline=self.moment("deadline", zone_name, end_of_day=True),
+            deadline_kind=deadline_kind or DeadlineKind.CONFIRMED,
+            starts_at=self.moment("starts_at", zone_name),
+            ends_at=self.moment("ends_at", zone_name, end_of_day=True),
             time_zone=zone_name,
             location=self.text("location"),
             apply_url=self.text("apply_url"),
@@ -249,6 +271,9 @@ class _RowParser:
             "countries": self.related("countries", self.lookups.countries, upper=True),
             "target_states": self.related("target_states", self.lookups.states, upper=True),
         }
+        if deadline_kind == DeadlineKind.ROLLING and listing.deadline:
+            self.problem("deadline_kind", "A rolling listing has no deadline: empty the deadline.")
+        listing.normalize_dates()
         listing.slug = "pending"  # assigned once the row is known to be valid
         try:
             listing.full_clean(exclude=["slug"], validate_unique=False)

@@ -64,7 +64,7 @@ def search_calendar(request):
     listings = exports.search_listings(filterset, text, Sort.CLOSING, limit=CALENDAR_LIMIT)
     dated = (listing for listing in listings if listing.deadline or listing.starts_at)
     response = HttpResponse(
-        calendars.listing_calendar(dated), content_type="text/calendar; charset=utf-8"
+        calendars.listing_calendar(dated, request), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = 'inline; filename="opportunities.ics"'
     return response

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from lib import mail
 from lib.history import record_bulk_history
 from opportunities.models import Listing, Status
 from opportunities.search import listings_changed
 
 TRANSITION_FIELDS = ["status", "published_at", "archived_at", "updated_at"]
+ADMIN_CHANGE = "admin:opportunities_listing_change"
+User = get_user_model()
 
 
 class TransitionError(Exception):
@@ -102,14 +108,48 @@ def publish_scheduled_listings(now=None) -> int:
 
 
 def archive_expired_listings(now=None) -> int:
-    """Archive published listings whose deadline, or whose event end, has passed."""
+    """Archive published listings whose confirmed deadline passed or whose event ended. They
+    left search, feeds and digests at that moment already (ListingQuerySet.open()); this
+    records it. A passed *expected* deadline stays published, out of search, on the curators'
+    list of cycles to confirm (expected_deadline_report)."""
     now = now or timezone.now()
     with transaction.atomic():
+        closed = Listing.objects.closed(now).exclude(
+            pk__in=Listing.objects.expected_deadline_passed(now).values("pk")
+        )
         expired = list(
-            Listing.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.PUBLISHED)
-            .exclude(deadline__isnull=True, ends_at__isnull=True)
-            .exclude(deadline__gte=now)
-            .exclude(ends_at__gte=now)
+            Listing.objects.select_for_update(skip_locked=True).filter(pk__in=closed.values("pk"))
         )
         return archive(expired, None, reason="Archived automatically after its closing date")
+
+
+def expected_deadline_report(now=None) -> int:
+    """Email staff who may publish the listings whose expected deadline passed without being
+    confirmed (run weekly by Celery beat); return how many listings it named."""
+    listings = list(Listing.objects.expected_deadline_passed(now).order_by("deadline", "id"))
+    if not listings:
+        return 0
+    recipients = sorted(
+        {
+            user.email
+            for user in User.objects.filter(is_active=True, is_staff=True).exclude(email="")
+            if user.has_perm("opportunities.publish_listing")
+        }
+    )
+    if not recipients:
+        return len(listings)
+    changelist = reverse("admin:opportunities_listing_changelist")
+    items = [
+        {"listing": listing, "url": mail.absolute_url(reverse(ADMIN_CHANGE, args=[listing.pk]))}
+        for listing in listings
+    ]
+    mail.send_email(
+        "expected_deadlines",
+        {
+            "items": items,
+            "list_url": mail.absolute_url(f"{changelist}?expected_deadline=passed"),
+        },
+        recipients,
+        subject=_("Expected deadlines to confirm: %(n)d") % {"n": len(listings)},
+    )
+    return len(listings)

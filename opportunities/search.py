@@ -118,8 +118,9 @@ def _after(cursor: str, sort: str) -> Q:
 def search(
     filterset, text: str = "", sort: str = "", cursor: str = "", page_size: int = PAGE_SIZE
 ) -> SearchResults:
-    """Published listings matching the filters (and the text), one page at a time."""
-    base = filterset.filter_queryset(Listing.objects.published())
+    """Open listings matching the filters (and the text), one page at a time. Open is decided
+    by the query at this moment, not by the archiving task."""
+    base = filterset.filter_queryset(Listing.objects.open())
     query = build_query(text)
     if query is not None:
         # Fetched once: ranking, paging and every facet count reuse the same ids.

@@ -23,6 +23,11 @@ def archive_expired_listings() -> int:
 
 
 @shared_task
+def send_expected_deadline_report() -> int:
+    return publishing.expected_deadline_report()
+
+
+@shared_task
 def write_bulk_downloads() -> int:
     return exports.write_bulk_downloads()
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from opportunities import calendars, feeds, view_counts
+from opportunities import calendars, dates, feeds, view_counts
 from opportunities.filters import ListingFilter
 from opportunities.forms import StudentFinderForm
 from opportunities.markdown import render_markdown
@@ -140,7 +140,7 @@ def listing_ics(request, slug):
     listing = _published_or_404(slug)
     if not (listing.deadline or listing.starts_at):
         raise Http404("This listing has no dates to put in a calendar.")
-    return _calendar_response(calendars.listing_calendar([listing]), listing.slug)
+    return _calendar_response(calendars.listing_calendar([listing], request), listing.slug)
 
 
 def _calendar_response(body: bytes, name: str) -> HttpResponse:
@@ -166,7 +166,7 @@ def events(request):
 
 
 def events_ics(request):
-    return _calendar_response(calendars.listing_calendar(_upcoming_events()), "events")
+    return _calendar_response(calendars.listing_calendar(_upcoming_events(), request), "events")
 
 
 def programs(request):
@@ -178,7 +178,12 @@ def programs(request):
 
 
 def _structured_data(listing: Listing) -> str:
-    """schema.org JSON-LD, escaped so that it cannot close its script element."""
+    """schema.org JSON-LD, escaped so that it cannot close its script element. Times carry the
+    offset of the listing's own zone, as the page shows them."""
+    opens_at, deadline, starts_at, ends_at = (
+        dates.iso(getattr(listing, name), listing.time_zone)
+        for name in ("opens_at", "deadline", "starts_at", "ends_at")
+    )
     data = {
         "@context": "https://schema.org",
         "name": listing.title,
@@ -189,8 +194,8 @@ def _structured_data(listing: Listing) -> str:
         data.update(
             {
                 "@type": "Event",
-                "startDate": listing.starts_at,
-                "endDate": listing.ends_at or listing.starts_at,
+                "startDate": starts_at,
+                "endDate": ends_at or starts_at,
                 "eventAttendanceMode": {
                     "virtual": "https://schema.org/OnlineEventAttendanceMode",
                     "hybrid": "https://schema.org/MixedEventAttendanceMode",
@@ -204,8 +209,8 @@ def _structured_data(listing: Listing) -> str:
             {
                 "@type": "EducationalOccupationalProgram",
                 "provider": {"@type": "Organization", "name": listing.sponsor},
-                "applicationDeadline": listing.deadline,
-                "applicationStartDate": listing.opens_at,
+                "applicationDeadline": deadline,
+                "applicationStartDate": opens_at,
             }
         )
     else:
@@ -219,7 +224,7 @@ def _structured_data(listing: Listing) -> str:
             }
         )
         if listing.deadline and listing.kind != Kind.CITY_NETWORK:
-            data["availabilityEnds"] = listing.deadline
+            data["availabilityEnds"] = deadline
     payload = json.dumps({k: v for k, v in data.items() if v}, cls=DjangoJSONEncoder)
     for char, code in (("<", "\\u003C"), (">", "\\u003E"), ("&", "\\u0026")):
         payload = payload.replace(char, code)

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cities.models import OFFICE_FIELDS, Place, State
+from opportunities import dates
 from opportunities.models import Listing
 
 
@@ -29,6 +30,27 @@ class WebUrlField(serializers.Field):
 
 
 WebUrlField = extend_schema_field(OpenApiTypes.URI)(WebUrlField)
+
+
+class ListingTimeField(serializers.Field):
+    """A listing's time with the offset of the listing's own zone at that moment (the same wall
+    time the listing's page shows), e.g. 2027-04-30T17:00:00+10:00 for Guam; null when unset.
+    23:59:59.999999 (a deadline or an end) means the whole day."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
+
+    def bind(self, field_name, parent):
+        super().bind(field_name, parent)
+        self.moment_field = field_name
+
+    def to_representation(self, listing):
+        return dates.iso(getattr(listing, self.moment_field), listing.time_zone)
+
+
+ListingTimeField = extend_schema_field({"type": "string", "format": "date-time", "nullable": True})(
+    ListingTimeField
+)
 
 
 class BlankAsNullMixin:
@@ -83,6 +105,29 @@ class ListingSerializer(serializers.ModelSerializer):
         help_text="Its key at the source (a Grants.gov opportunity number, a feed entry's ID), "
         "or null."
     )
+    opens_at = ListingTimeField(help_text="When applications open, with the listing's offset.")
+    deadline = ListingTimeField(
+        help_text="Application deadline with the offset of the listing's time zone (time_zone) "
+        "at that moment; null when rolling. See deadline_kind."
+    )
+    deadline_kind = serializers.CharField(
+        read_only=True,
+        help_text="confirmed (announced), expected (projected from the past cycle: only its "
+        "month is meaningful; check the official site) or rolling (no deadline).",
+    )
+    starts_at = ListingTimeField(help_text="Event or program start, with the listing's offset.")
+    ends_at = ListingTimeField(help_text="Event or program end, with the listing's offset.")
+    time_zone = serializers.CharField(
+        read_only=True,
+        help_text="IANA time zone of the listing: every time above is given as a wall time in "
+        "it, with its UTC offset.",
+    )
+    time_zone_name = serializers.SerializerMethodField(
+        help_text="The time zone in words, in the language asked for (Accept-Language)."
+    )
+
+    def get_time_zone_name(self, listing) -> str:
+        return dates.zone_name(listing.time_zone)
 
     class Meta:
         model = Listing
@@ -114,9 +159,11 @@ class ListingSerializer(serializers.ModelSerializer):
             "duration",
             "opens_at",
             "deadline",
+            "deadline_kind",
             "starts_at",
             "ends_at",
             "time_zone",
+            "time_zone_name",
             "location",
             "apply_url",
             "apply_contact",

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cities.models import Bureau, Country, Place, State
+from opportunities import dates
 
 SEARCH_CONFIG = "english"
 # Sorting by deadline puts rolling listings (no deadline) last, as if due at the end of time.
@@ -75,6 +76,12 @@ class Status(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     PUBLISHED = "published", _("Published")
     ARCHIVED = "archived", _("Archived")
+
+
+class DeadlineKind(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    EXPECTED = "expected", _("Expected (projected from the past cycle)")
+    ROLLING = "rolling", _("Rolling (no deadline)")
 
 
 class Audience(models.TextChoices):
@@ -133,12 +140,25 @@ class ListingQuerySet(models.QuerySet):
         return self.filter(status=Status.PUBLISHED)
 
     def open(self, now=None):
-        """Published and still open: the deadline (or the event's end) has not passed."""
+        """Published and still open at this moment (not at the archiving task's next run): the
+        deadline has not passed, and an event has not ended (or, with no end, not started)."""
         now = now or timezone.now()
         return self.published().filter(
             Q(deadline__isnull=True) | Q(deadline__gte=now),
             Q(ends_at__isnull=True) | Q(ends_at__gte=now),
+            ~Q(kind=Kind.EVENT, ends_at__isnull=True, starts_at__lt=now),
         )
+
+    def closed(self, now=None):
+        """Published listings whose deadline passed or whose event ended."""
+        now = now or timezone.now()
+        return self.published().exclude(pk__in=self.open(now).values("pk"))
+
+    def expected_deadline_passed(self, now=None):
+        """Published listings whose projected deadline passed without being confirmed: the
+        curators' list of cycles to check on the official sites."""
+        now = now or timezone.now()
+        return self.published().filter(deadline_kind=DeadlineKind.EXPECTED, deadline__lt=now)
 
     def closing_soon(self, days: int = 14, now=None):
         now = now or timezone.now()
@@ -243,9 +263,20 @@ class Listing(models.Model):
     )
     duration = models.CharField(_("duration"), max_length=60, blank=True)
 
-    # Key dates; an empty deadline means applications are accepted on a rolling basis.
+    # Key dates, typed and shown in the listing's time zone (opportunities/dates.py); an empty
+    # deadline means applications are accepted on a rolling basis.
     opens_at = models.DateTimeField(_("opens"), null=True, blank=True)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    deadline_kind = models.CharField(
+        _("deadline is"),
+        max_length=10,
+        choices=DeadlineKind.choices,
+        default=DeadlineKind.CONFIRMED,
+        help_text=_(
+            "Confirmed: announced for this cycle. Expected: projected from the past cycle "
+            "(shown as a month, “check the official site”). Rolling: no deadline."
+        ),
+    )
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
     time_zone = models.CharField(
@@ -350,6 +381,14 @@ class Listing(models.Model):
                 violation_error_message=_("The deadline must be after the opening date."),
             ),
             models.CheckConstraint(
+                condition=Q(deadline__isnull=True, deadline_kind="rolling")
+                | (Q(deadline__isnull=False) & ~Q(deadline_kind="rolling")),
+                name="listing_rolling_has_no_deadline",
+                violation_error_message=_(
+                    "A rolling listing has no deadline; a confirmed or expected one needs one."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=Q(ends_at__isnull=True)
                 | Q(starts_at__isnull=True)
                 | Q(ends_at__gte=models.F("starts_at")),
@@ -375,10 +414,28 @@ class Listing(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.normalize_dates()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("opportunities:detail", args=[self.slug])
 
+    def normalize_dates(self) -> None:
+        """No deadline means rolling, whatever was chosen; an event without an end lasts until
+        the end of its first day (the importer calls this, as it does not call save)."""
+        if self.deadline is None:
+            self.deadline_kind = DeadlineKind.ROLLING
+        if self.kind == Kind.EVENT and self.starts_at and not self.ends_at:
+            self.starts_at = self._meta.get_field("starts_at").to_python(self.starts_at)
+            start = dates.local(self.starts_at, self.time_zone)
+            self.ends_at = dates.whole_day(start.date(), self.time_zone, end=True)
+
     def clean(self):
+        if self.deadline and self.deadline_kind == DeadlineKind.ROLLING:
+            raise ValidationError(
+                {"deadline_kind": _("A rolling listing has no deadline: empty the deadline.")}
+            )
         if not self.apply_url and not self.apply_contact:
             raise ValidationError(_("Say how to apply: a web address, a contact, or both."))
         if self.ends_at and not self.starts_at:
@@ -405,13 +462,28 @@ class Listing(models.Model):
         return self.kind in STUDENT_KINDS
 
     @property
-    def is_open(self) -> bool:
+    def is_event_over(self) -> bool:
         now = timezone.now()
+        if self.ends_at is not None:
+            return self.ends_at < now
+        return self.kind == Kind.EVENT and self.starts_at is not None and self.starts_at < now
+
+    @property
+    def is_open(self) -> bool:
+        """The same rule as ListingQuerySet.open(), for one listing."""
         return (
             self.status == Status.PUBLISHED
-            and (self.deadline is None or self.deadline >= now)
-            and (self.ends_at is None or self.ends_at >= now)
+            and (self.deadline is None or self.deadline >= timezone.now())
+            and not self.is_event_over
         )
+
+    @property
+    def has_firm_deadline(self) -> bool:
+        return self.deadline is not None and self.deadline_kind == DeadlineKind.CONFIRMED
+
+    @property
+    def has_expected_deadline(self) -> bool:
+        return self.deadline is not None and self.deadline_kind == DeadlineKind.EXPECTED
 
     @property
     def days_left(self) -> int | None:

@@ -54,6 +54,7 @@ def insert_listings(
         for listing, (pk,) in zip(listings, cursor.fetchall(), strict=True):
             listing.pk = pk
             listing.created_at = listing.updated_at = now
+            listing.normalize_dates()  # what save() would do: no deadline means rolling
         fields = _columns(Listing)
         _copy(
             cursor,

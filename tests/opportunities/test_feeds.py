@@ -48,7 +48,9 @@ def test_feed_items_are_the_search_results_newest_first(client, listings, path, 
 def test_feed_entries_carry_summary_dates_and_topics(client, listings):
     feed = feedparser.parse(client.get("/opportunities/feed.atom", {"kind": "event"}).content)
     (entry,) = feed.entries
-    assert entry.summary == "Money for cities that work with partners abroad."
+    summary, *dates = entry.summary.splitlines()
+    assert summary == "Money for cities that work with partners abroad."
+    assert dates, "the key dates follow the summary, in the listing's zone"
     assert [tag.term for tag in entry.tags] == ["Water and sanitation"]
     assert entry.id == "http://testserver/opportunities/water-summit/"
     assert feed.feed.link.endswith("/opportunities/?kind=event")

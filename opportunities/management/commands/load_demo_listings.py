@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.text import slugify
 
-from opportunities import importing
+from opportunities import importing, publishing
 from opportunities.models import Listing, Status
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "listings.json"
@@ -24,8 +24,9 @@ def _as_row(item: dict) -> dict:
 class Command(BaseCommand):
     help = (
         "Publish the demo listings (opportunities/demo/listings.json). Safe to run again: "
-        "listings already loaded are left as they are. Dates that have passed move forward by "
-        "whole years, so the demo portal always has open opportunities."
+        "listings already loaded are left as they are. A yearly cycle's past dates move forward "
+        "by whole years (its deadline is then expected, not confirmed); past events and "
+        "listings marked closed are archived."
     )
 
     def handle(self, *args, verbosity, **options):
@@ -34,11 +35,8 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(f"Cannot read {DEMO_FILE}: {error}") from error
         existing = set(Listing.objects.values_list("slug", flat=True))
-        rows = [
-            _as_row(roll_forward(item))
-            for item in items
-            if slugify(item["title"])[:200] not in existing
-        ]
+        new_items = [item for item in items if slugify(item["title"])[:200] not in existing]
+        rows = [_as_row(demo_row(item)) for item in new_items]
         if not rows:
             self.stdout.write(f"Demo listings: all {len(items)} already loaded.")
             return
@@ -47,12 +45,30 @@ class Command(BaseCommand):
             for problem in report.problems:
                 self.stderr.write(str(problem))
             raise CommandError(report.summary())
+        closed_titles = {item["title"] for item in new_items if item.get("closed")}
+        publishing.archive(
+            [listing for listing in report.created if listing.title in closed_titles],
+            None,
+            reason="Demo: this listing is about a past event",
+        )
+        archived = publishing.archive_expired_listings()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo listings: {len(report.created)} published, "
+                f"Demo listings: {len(report.created)} published "
+                f"({len(closed_titles) + archived} of them archived as past), "
                 f"{len(items) - len(rows)} already loaded."
             )
         )
+
+
+DEMO_ONLY_KEYS = ("cycle", "closed")
+
+
+def demo_row(item: dict, today=None) -> dict:
+    """The importer's row of a demo item: a yearly cycle rolled forward, demo keys dropped."""
+    if item.get("cycle") == "yearly":
+        item = roll_forward(item, today)
+    return {key: value for key, value in item.items() if key not in DEMO_ONLY_KEYS}
 
 
 def roll_forward(item: dict, today=None) -> dict:
