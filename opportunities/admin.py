@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from lib.history_admin import GuardedHistoryAdmin
-from opportunities import importing, publishing
-from opportunities.models import Listing, Status, Topic
+from opportunities import admin_review, importing, publishing
+from opportunities.models import Listing, ReviewOutcome, ReviewSubmission, Status, Topic
 from opportunities.readability import reading_grade, reading_hint
 
 EDITABLE_BY_CURATORS = {Status.DRAFT}
@@ -87,7 +87,14 @@ class ListingAdmin(GuardedHistoryAdmin):
         (_("How to apply"), {"fields": ["apply_url", "apply_contact"]}),
         (_("Publishing"), {"fields": ["publish_at", "published_at", "archived_at"]}),
     ]
-    actions = ["submit_for_review", "publish", "archive", "return_to_draft"]
+    actions = [
+        "submit_for_review",
+        "withdraw_from_review",
+        "publish",
+        "archive",
+        "return_to_draft",
+        "restore_to_draft",
+    ]
 
     class Media:
         js = ["js/reading-grade.js"]
@@ -122,10 +129,14 @@ class ListingAdmin(GuardedHistoryAdmin):
         return obj.status in EDITABLE_BY_CURATORS or self.has_publish_permission(request)
 
     def has_delete_permission(self, request, obj=None):
-        # Published listings are archived, never deleted; unpublished drafts may go.
+        # Published listings are archived, never deleted; unpublished drafts may go, a curator's
+        # own only (publishers delete any).
         if obj is not None and (obj.published_at or obj.status != Status.DRAFT):
             return False
-        return super().has_delete_permission(request, obj)
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed or self.has_publish_permission(request):
+            return allowed
+        return obj.created_by_id == request.user.pk
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -176,12 +187,38 @@ class ListingAdmin(GuardedHistoryAdmin):
             return
         self.message_user(request, done_message % {"n": count}, messages.SUCCESS)
 
-    @admin.action(description=_("Submit for review"), permissions=["submit"])
+    @admin.action(description=_("Submit for review…"), permissions=["submit"])
     def submit_for_review(self, request, queryset):
-        done = ngettext_lazy(
-            "%(n)d listing submitted for review.", "%(n)d listings submitted for review.", "n"
+        return admin_review.confirm_with_note(
+            self,
+            request,
+            queryset,
+            form_class=admin_review.SubmitForm,
+            title=_("Submit for review"),
+            intro=_("A publisher will review these listings; tell them anything they should know."),
+            button=_("Submit for review"),
+            move=publishing.submit_for_review,
+            done=ngettext_lazy(
+                "%(n)d listing submitted for review.", "%(n)d listings submitted for review.", "n"
+            ),
         )
-        self._transition(request, queryset, publishing.submit_for_review, done)
+
+    @admin.action(description=_("Withdraw from review"), permissions=["withdraw"])
+    def withdraw_from_review(self, request, queryset):
+        done = ngettext_lazy(
+            "%(n)d listing withdrawn from review.", "%(n)d listings withdrawn from review.", "n"
+        )
+        if not self.has_publish_permission(request):
+            own = ReviewSubmission.objects.filter(
+                outcome=ReviewOutcome.WAITING, submitted_by=request.user
+            ).values("listing_id")
+            others = queryset.exclude(pk__in=own)
+            if others.exists():
+                self.message_user(
+                    request, _("You can withdraw only what you submitted."), messages.ERROR
+                )
+                return
+        self._transition(request, queryset, publishing.withdraw, done)
 
     @admin.action(
         description=_("Publish (or schedule, if a publish time is set)"), permissions=["publish"]
@@ -192,22 +229,89 @@ class ListingAdmin(GuardedHistoryAdmin):
         )
         self._transition(request, queryset, publishing.publish, done)
 
-    @admin.action(description=_("Archive"), permissions=["publish"])
+    @admin.action(description=_("Archive…"), permissions=["publish"])
     def archive(self, request, queryset):
-        done = ngettext_lazy("%(n)d listing archived.", "%(n)d listings archived.", "n")
-        self._transition(request, queryset, publishing.archive, done)
-
-    @admin.action(description=_("Return to draft"), permissions=["publish"])
-    def return_to_draft(self, request, queryset):
-        done = ngettext_lazy(
-            "%(n)d listing returned to draft.", "%(n)d listings returned to draft.", "n"
+        return admin_review.confirm_with_note(
+            self,
+            request,
+            queryset,
+            form_class=admin_review.ArchiveForm,
+            title=_("Archive listings"),
+            intro=_(
+                "Archived listings leave the public pages, feeds and digests. You can restore "
+                "them to draft later."
+            ),
+            button=_("Yes, archive them"),
+            move=lambda listings, user, note: publishing.archive(
+                listings, user, reason=f"Archived: {note}"
+            ),
+            done=ngettext_lazy("%(n)d listing archived.", "%(n)d listings archived.", "n"),
         )
-        self._transition(request, queryset, publishing.return_to_draft, done)
+
+    @admin.action(description=_("Send back to draft…"), permissions=["publish"])
+    def return_to_draft(self, request, queryset):
+        return admin_review.confirm_with_note(
+            self,
+            request,
+            queryset,
+            form_class=admin_review.SendBackForm,
+            title=_("Send back to draft"),
+            intro=_("These listings go back to their curators as drafts, with your note."),
+            button=_("Send back to draft"),
+            move=publishing.return_to_draft,
+            done=ngettext_lazy(
+                "%(n)d listing returned to draft.", "%(n)d listings returned to draft.", "n"
+            ),
+        )
+
+    @admin.action(description=_("Restore archived to draft…"), permissions=["publish"])
+    def restore_to_draft(self, request, queryset):
+        return admin_review.confirm_with_note(
+            self,
+            request,
+            queryset,
+            form_class=admin_review.RestoreForm,
+            title=_("Restore to draft"),
+            intro=_(
+                "These archived listings become drafts again, with their text as it is now; "
+                "publish them again through review."
+            ),
+            button=_("Restore to draft"),
+            move=publishing.restore_to_draft,
+            done=ngettext_lazy(
+                "%(n)d listing restored to draft.", "%(n)d listings restored to draft.", "n"
+            ),
+        )
+
+    def has_withdraw_permission(self, request):
+        return self.has_submit_permission(request) or self.has_publish_permission(request)
 
     # Extra pages: bulk import, its template, and the live reading-level hint --------------
 
     def get_urls(self):
+        def view(function):
+            def routed(request, **kwargs):
+                return function(request, self, **kwargs)
+
+            return self.admin_site.admin_view(routed)
+
         extra = [
+            path("review/", view(admin_review.queue_view), name="listing_review_queue"),
+            path(
+                "review/<int:object_id>/publish/",
+                view(admin_review.publish_view),
+                name="listing_review_publish",
+            ),
+            path(
+                "review/<int:object_id>/send-back/",
+                view(admin_review.send_back_view),
+                name="listing_review_send_back",
+            ),
+            path(
+                "review/<int:object_id>/withdraw/",
+                view(admin_review.withdraw_view),
+                name="listing_review_withdraw",
+            ),
             path("import/", self.admin_site.admin_view(self.import_view), name="listing_import"),
             path(
                 "import/template.csv",

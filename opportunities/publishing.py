@@ -2,7 +2,8 @@
 
 Every transition is one function that views, admin actions, Celery tasks and commands share.
 Each records who did it in the listing's history, also when many listings move at once.
-Listings are archived, never deleted, once published.
+Listings are archived, never deleted, once published. Submitting opens a `ReviewSubmission`
+(who, when, the note to the reviewer); every move out of review closes it with the outcome.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from lib.history import record_bulk_history
-from opportunities.models import Listing, Status
+from opportunities.models import Listing, ReviewOutcome, ReviewSubmission, Status
 from opportunities.search import listings_changed
 
 TRANSITION_FIELDS = ["status", "published_at", "archived_at", "updated_at"]
+# simple_history keeps at most 100 characters of a change reason.
+REASON_LENGTH = 100
 
 
 class TransitionError(Exception):
@@ -34,6 +37,20 @@ def _save(listings: list[Listing], user, reason: str) -> int:
     return len(listings)
 
 
+def _reason(action: str, note: str = "") -> str:
+    note = " ".join(note.split())
+    if not note:
+        return action
+    reason = f"{action}: {note}"
+    return reason if len(reason) <= REASON_LENGTH else reason[: REASON_LENGTH - 1] + "…"
+
+
+def _close_submissions(listings: list[Listing], user, outcome: str, note: str = "") -> None:
+    ReviewSubmission.objects.filter(listing__in=listings, outcome=ReviewOutcome.WAITING).update(
+        outcome=outcome, decided_by=user, decided_at=timezone.now(), decision_note=note
+    )
+
+
 def _check(listings: Iterable[Listing], allowed: set[str], action: str) -> list[Listing]:
     listings = list(listings)
     wrong = [listing for listing in listings if listing.status not in allowed]
@@ -46,19 +63,35 @@ def _check(listings: Iterable[Listing], allowed: set[str], action: str) -> list[
 
 
 @transaction.atomic
-def submit_for_review(listings: Iterable[Listing], user) -> int:
+def submit_for_review(listings: Iterable[Listing], user, note: str = "") -> int:
     listings = _check(listings, {Status.DRAFT}, "submit for review")
     for listing in listings:
         listing.status = Status.IN_REVIEW
-    return _save(listings, user, "Submitted for review")
+    ReviewSubmission.objects.bulk_create(
+        ReviewSubmission(listing=listing, submitted_by=user, note=note.strip())
+        for listing in listings
+    )
+    return _save(listings, user, _reason("Submitted for review", note))
 
 
 @transaction.atomic
-def return_to_draft(listings: Iterable[Listing], user) -> int:
+def return_to_draft(listings: Iterable[Listing], user, note: str = "") -> int:
+    """A publisher sends listings back to their curators, with a note saying what to change."""
     listings = _check(listings, {Status.IN_REVIEW, Status.SCHEDULED}, "return to draft")
     for listing in listings:
         listing.status = Status.DRAFT
-    return _save(listings, user, "Returned to draft")
+    _close_submissions(listings, user, ReviewOutcome.SENT_BACK, note.strip())
+    return _save(listings, user, _reason("Returned to draft", note))
+
+
+@transaction.atomic
+def withdraw(listings: Iterable[Listing], user) -> int:
+    """The curator takes a submission back to keep working on it."""
+    listings = _check(listings, {Status.IN_REVIEW}, "withdraw from review")
+    for listing in listings:
+        listing.status = Status.DRAFT
+    _close_submissions(listings, user, ReviewOutcome.WITHDRAWN)
+    return _save(listings, user, "Withdrawn from review")
 
 
 @transaction.atomic
@@ -73,6 +106,7 @@ def publish(listings: Iterable[Listing], user, now=None) -> int:
             listing.status = Status.PUBLISHED
             listing.published_at = now
             listing.archived_at = None
+    _close_submissions(listings, user, ReviewOutcome.APPROVED)
     return _save(listings, user, "Approved for publication")
 
 
@@ -84,6 +118,16 @@ def archive(listings: Iterable[Listing], user, reason: str = "Archived") -> int:
         listing.status = Status.ARCHIVED
         listing.archived_at = now
     return _save(listings, user, reason)
+
+
+@transaction.atomic
+def restore_to_draft(listings: Iterable[Listing], user, reason: str = "") -> int:
+    """Undo an archiving: the listing becomes a draft again with its text as it is now."""
+    listings = _check(listings, {Status.ARCHIVED}, "restore to draft")
+    for listing in listings:
+        listing.status = Status.DRAFT
+        listing.archived_at = None
+    return _save(listings, user, _reason("Restored to draft", reason))
 
 
 def publish_scheduled_listings(now=None) -> int:

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from opportunities import digests, exports, publishing, view_counts
+from opportunities import digests, exports, publishing, review, view_counts
 
 
 @shared_task
@@ -18,6 +18,11 @@ def publish_scheduled_listings() -> int:
 @shared_task
 def archive_expired_listings() -> int:
     return publishing.archive_expired_listings()
+
+
+@shared_task
+def remind_publishers_of_waiting_reviews() -> int:
+    return review.remind_publishers()
 
 
 @shared_task

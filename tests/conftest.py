@@ -47,6 +47,9 @@ def ensure_curation_data() -> None:
     importlib.import_module(
         "opportunities.migrations.0008_administrators_recover_authenticators"
     ).grant_recovery(apps, None)
+    importlib.import_module("opportunities.migrations.0010_review_queue").grant_curators_deletion(
+        apps, None
+    )
 
 
 @pytest.fixture(autouse=True)

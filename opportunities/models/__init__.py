@@ -1,7 +1,8 @@
 """The opportunities app's models, one module per concern; import them from here.
 
 `listing` the listings and topics, `subscription` email digests, `view_counts` how often
-listings are viewed, `api_key` the keys staff issue for the open-data API.
+listings are viewed, `api_key` the keys staff issue for the open-data API, `review` the review
+queue.
 """
 
 from opportunities.models.api_key import ApiKey, ApiKeyQuerySet
@@ -22,6 +23,7 @@ from opportunities.models.listing import (
     many_to_many,
     validate_time_zone,
 )
+from opportunities.models.review import ReviewOutcome, ReviewReminder, ReviewSubmission
 from opportunities.models.subscription import (
     DeliveryStatus,
     DigestDelivery,
@@ -54,6 +56,9 @@ __all__ = [
     "Listing",
     "ListingViews",
     "ListingQuerySet",
+    "ReviewOutcome",
+    "ReviewReminder",
+    "ReviewSubmission",
     "Role",
     "Status",
     "Subscription",
