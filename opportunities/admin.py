@@ -94,6 +94,7 @@ class ListingAdmin(GuardedHistoryAdmin):
         "archive",
         "return_to_draft",
         "restore_to_draft",
+        "merge_duplicates",
     ]
 
     class Media:
@@ -282,6 +283,10 @@ class ListingAdmin(GuardedHistoryAdmin):
                 "%(n)d listing restored to draft.", "%(n)d listings restored to draft.", "n"
             ),
         )
+
+    @admin.action(description=_("Merge duplicates…"), permissions=["publish"])
+    def merge_duplicates(self, request, queryset):
+        return admin_review.merge_duplicates(self, request, queryset)
 
     def has_withdraw_permission(self, request):
         return self.has_submit_permission(request) or self.has_publish_permission(request)

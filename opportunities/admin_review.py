@@ -63,6 +63,68 @@ class RestoreForm(forms.Form):
     )
 
 
+class MergeForm(forms.Form):
+    keep = forms.TypedChoiceField(
+        label=gettext_lazy("Listing to keep"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choose the listing to keep.")},
+    )
+
+    def __init__(self, *args, listings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].choices = [
+            (listing.pk, f"{listing.title} (#{listing.pk}, {listing.get_status_display()})")
+            for listing in listings
+        ]
+
+
+def merge_duplicates(model_admin, request, queryset):
+    """Choose the listing to keep among the selected ones; the others are merged into it."""
+    listings = list(queryset.order_by("pk"))
+    status = 200
+    form = MergeForm(listings=listings)
+    if len(listings) < 2:
+        model_admin.message_user(
+            request, _("Select the duplicates and the listing to keep them in."), messages.ERROR
+        )
+        return None
+    if "post" in request.POST:
+        form = MergeForm(request.POST, listings=listings)
+        if form.is_valid():
+            keep = next(listing for listing in listings if listing.pk == form.cleaned_data["keep"])
+            done = _("%(n)d duplicate(s) merged into “%(title)s”.")
+            try:
+                count = publishing.merge_duplicates(keep, listings, request.user)
+            except publishing.TransitionError as error:
+                model_admin.message_user(request, str(error), messages.ERROR)
+            else:
+                model_admin.message_user(
+                    request, done % {"n": count, "title": keep.title}, messages.SUCCESS
+                )
+            return None
+        status = 400
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("Merge duplicates"),
+        "intro": _(
+            "The listing you keep gains the others' topics, regions, countries and states. "
+            "Drafts that were never published are deleted; the others are archived. Both are "
+            "kept in the history."
+        ),
+        "button": _("Merge into the listing kept"),
+        "form": form,
+        "listings": listings,
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "opts": model_admin.model._meta,
+        "media": model_admin.media,
+    }
+    return TemplateResponse(
+        request, "admin/opportunities/listing/confirm_action.html", context, status=status
+    )
+
+
 def confirm_with_note(model_admin, request, queryset, *, form_class, title, intro, button, move,
                       done):  # fmt: skip
     """An admin action in two steps: a page that lists the chosen listings and asks for a note,

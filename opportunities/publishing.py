@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lib.history import record_bulk_history
-from opportunities.models import Listing, ReviewOutcome, ReviewSubmission, Status
+from opportunities.models import Listing, ReviewOutcome, ReviewSubmission, Status, many_to_many
 from opportunities.search import listings_changed
 
 TRANSITION_FIELDS = ["status", "published_at", "archived_at", "updated_at"]
@@ -128,6 +128,45 @@ def restore_to_draft(listings: Iterable[Listing], user, reason: str = "") -> int
         listing.status = Status.DRAFT
         listing.archived_at = None
     return _save(listings, user, _reason("Restored to draft", reason))
+
+
+MERGED_RELATIONS = ("topics", "bureaus", "countries", "target_states")
+
+
+@transaction.atomic
+def merge_duplicates(keep: Listing, duplicates: Iterable[Listing], user) -> int:
+    """Fold duplicates into the listing kept: it gains their topics, regions, countries and
+    target states; drafts never published are deleted, the others archived, each with a reason
+    naming the listing kept. Returns how many duplicates went."""
+    duplicates = [listing for listing in duplicates if listing.pk != keep.pk]
+    if not duplicates:
+        raise TransitionError("Choose at least two listings: the one to keep and its duplicates.")
+    if keep.status == Status.ARCHIVED:
+        raise TransitionError(f"Cannot keep “{keep.title}”: it is archived; restore it first.")
+    merged = ", ".join(f"#{listing.pk}" for listing in duplicates)
+    for name in MERGED_RELATIONS:
+        through, source, target = many_to_many(name)
+        ids = set(
+            through.objects.filter(**{f"{source}__in": duplicates}).values_list(
+                f"{target}_id", flat=True
+            )
+        )
+        getattr(keep, name).add(*ids)
+    reason = _reason("Merged into", f"“{keep.title}” (#{keep.pk})")
+    to_archive = []
+    for listing in duplicates:
+        if listing.status == Status.DRAFT and not listing.published_at:
+            listing._change_reason = reason
+            listing._history_user = user
+            listing.delete()
+        elif listing.status != Status.ARCHIVED:
+            listing.status = Status.ARCHIVED
+            listing.archived_at = timezone.now()
+            to_archive.append(listing)
+    _close_submissions(to_archive, user, ReviewOutcome.WITHDRAWN, reason)
+    _save(to_archive, user, reason)
+    _save([keep], user, _reason("Merged duplicates into this listing", merged))
+    return len(duplicates)
 
 
 def publish_scheduled_listings(now=None) -> int:

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from opportunities.models import Listing, Status
-from tests.factories import ListingFactory
+from tests.factories import ListingFactory, topic
 from tests.opportunities.test_workflow import act, staff
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +91,51 @@ def test_a_once_published_draft_cannot_be_deleted_even_by_its_curator(client):
     curator = staff(client, "curator", "Curator")
     restored = ListingFactory(status=Status.DRAFT, created_by=curator)  # published before
     assert client.post(f"{CHANGELIST}{restored.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_duplicates_merge_into_the_listing_kept(client):
+    publisher = staff(client, "publisher", "Publisher")
+    keep = ListingFactory(
+        title="Fulbright U.S. Student Program", topics=[topic("education-and-culture")]
+    )
+    published_twin = ListingFactory(
+        title="Fulbright: US Student Program", slug="fulbright-2", topics=[topic("climate")]
+    )
+    draft_twin = ListingFactory(status=Status.DRAFT, published_at=None, title="Fulbright")
+    selected = [keep.pk, published_twin.pk, draft_twin.pk]
+    page = client.post(CHANGELIST, {"action": "merge_duplicates", "_selected_action": selected})
+    assert "Listing to keep" in page.content.decode()
+    refused = client.post(
+        CHANGELIST, {"action": "merge_duplicates", "_selected_action": selected, "post": "yes"}
+    )
+    assert refused.status_code == 400 and "Choose the listing to keep." in refused.content.decode()
+
+    client.post(
+        CHANGELIST,
+        {"action": "merge_duplicates", "_selected_action": selected, "post": "yes",
+         "keep": keep.pk},
+    )  # fmt: skip
+    published_twin.refresh_from_db()
+    assert published_twin.status == Status.ARCHIVED
+    assert not Listing.objects.filter(pk=draft_twin.pk).exists()
+    assert set(keep.topics.values_list("slug", flat=True)) == {"education-and-culture", "climate"}
+    reason = f"Merged into: “{keep.title}” (#{keep.pk})"
+    assert published_twin.history.latest().history_change_reason == reason
+    gone = Listing.history.filter(id=draft_twin.pk).latest()
+    assert (gone.history_type, gone.history_user, gone.history_change_reason) == (
+        "-",
+        publisher,
+        reason,
+    )
+    assert keep.history.latest().history_change_reason.startswith("Merged duplicates into")
+
+
+def test_merging_needs_two_listings_and_a_publisher(client):
+    staff(client, "curator", "Curator")
+    a, b = ListingFactory.create_batch(2, status=Status.DRAFT, published_at=None)
+    client.post(
+        CHANGELIST,
+        {"action": "merge_duplicates", "_selected_action": [a.pk, b.pk], "post": "yes",
+         "keep": a.pk},
+    )  # fmt: skip
+    assert Listing.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
