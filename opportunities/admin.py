@@ -3,11 +3,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -28,13 +25,6 @@ class TopicAdmin(admin.ModelAdmin):
     list_filter = ["is_priority"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
-
-
-class ImportForm(forms.Form):
-    csv_file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("UTF-8 CSV with the columns listed below; at most 5 MB and 5,000 rows."),
-    )
 
 
 @admin.register(Listing)
@@ -332,29 +322,7 @@ class ListingAdmin(GuardedHistoryAdmin):
         return extra + super().get_urls()
 
     def import_view(self, request):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        report = None
-        form = ImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            rows, problems = importing.read_csv(form.cleaned_data["csv_file"].read())
-            report = importing.ImportReport(problems=problems)
-            if not problems:
-                report = importing.import_rows(rows, user=request.user)
-            if report.ok:
-                self.message_user(request, report.summary(), messages.SUCCESS)
-                for duplicate in report.duplicates:
-                    self.message_user(request, f"Likely duplicate, {duplicate}", messages.WARNING)
-                return redirect("admin:opportunities_listing_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Import listings from CSV"),
-            "opts": self.model._meta,
-            "form": form,
-            "report": report,
-            "columns": importing.COLUMNS.items(),
-        }
-        return TemplateResponse(request, "admin/opportunities/listing/import.html", context)
+        return admin_review.import_view(request, self)
 
     def import_template_view(self, request):
         response = HttpResponse(importing.template_csv(), content_type="text/csv; charset=utf-8")

@@ -1,4 +1,5 @@
-"""The review queue and the workflow moves that ask for a note or a reason, in the admin.
+"""The review queue, the workflow moves that ask for a note or a reason, and the import preview,
+in the admin.
 
 Publishers land on the queue (it leads the admin index): each listing waiting for review with
 who submitted it, when, and their note; a publisher publishes it or sends it back with a note,
@@ -9,9 +10,12 @@ check) that calls `opportunities.publishing`, which records it in the listing's 
 
 from __future__ import annotations
 
+import secrets
+
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from opportunities import publishing, review
+from opportunities import importing, publishing, review
 from opportunities.models import Listing, ReviewOutcome, Status
 
 NOTE_WIDGET = forms.Textarea(attrs={"rows": 4, "cols": 60})
@@ -246,3 +250,75 @@ def withdraw_view(request, model_admin, object_id):
         raise PermissionDenied
     done = _("“%(title)s” withdrawn from review; it is a draft again.") % {"title": listing.title}
     return _move(model_admin, request, [listing], publishing.withdraw, done)
+
+
+# The CSV import: upload, preview, confirm. --------------------------------------------------
+
+PREVIEW_SECONDS = 60 * 60
+
+
+class ImportForm(forms.Form):
+    csv_file = forms.FileField(
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy(
+            "UTF-8 CSV with the columns listed below; at most 5 MB and 5,000 rows."
+        ),
+    )
+
+
+def _preview_key(request, token: str) -> str:
+    return f"listing-import-preview:{request.user.pk}:{token}"
+
+
+def import_view(request, model_admin):
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    form, report, token, status = ImportForm(), None, "", 200
+    if request.method == "POST" and "confirm" in request.POST:
+        token = request.POST.get("token", "")
+        upload = cache.get(_preview_key(request, token)) if token else None
+        if upload is None:
+            model_admin.message_user(
+                request, _("That preview has expired; upload the file again."), messages.ERROR
+            )
+            status = 400
+        else:
+            keep = frozenset(int(line) for line in request.POST.getlist("keep") if line.isdigit())
+            rows, problems = importing.read_csv(upload)
+            report = importing.import_rows(
+                rows, user=request.user, skip_duplicates=True, keep_lines=keep
+            )
+            if report.ok:
+                cache.delete(_preview_key(request, token))
+                model_admin.message_user(request, report.summary(), messages.SUCCESS)
+                return redirect("admin:opportunities_listing_changelist")
+            status = 400  # the portal changed since the preview (a draft was published, say)
+    elif request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["csv_file"].read()
+            rows, problems = importing.read_csv(upload)
+            report = importing.ImportReport(problems=problems)
+            if not problems:
+                report = importing.import_rows(
+                    rows, user=request.user, dry_run=True, skip_duplicates=True
+                )
+            if report.ok:
+                token = secrets.token_urlsafe(16)
+                cache.set(_preview_key(request, token), upload, PREVIEW_SECONDS)
+            else:
+                status = 400
+        else:
+            status = 400
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("Import listings from CSV"),
+        "opts": model_admin.model._meta,
+        "form": form,
+        "report": report,
+        "token": token,
+        "columns": importing.COLUMNS.items(),
+    }
+    return TemplateResponse(
+        request, "admin/opportunities/listing/import.html", context, status=status
+    )
