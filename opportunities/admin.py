@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -17,6 +18,21 @@ from opportunities.models import Listing, ReviewOutcome, ReviewSubmission, Statu
 from opportunities.readability import reading_grade, reading_hint
 
 EDITABLE_BY_CURATORS = {Status.DRAFT}
+LIVE = {Status.PUBLISHED, Status.SCHEDULED}
+
+
+class LiveListingForm(forms.ModelForm):
+    """Editing what the public sees (or will at a set time) needs a reason for the history."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for this change"),
+        max_length=100,
+        help_text=_(
+            "Kept in the listing's history, e.g. “Deadline extended by the sponsor”. The public "
+            "sees the change as soon as you save."
+        ),
+        error_messages={"required": _("Say why you change a published listing.")},
+    )
 
 
 @admin.register(Topic)
@@ -85,10 +101,22 @@ class ListingAdmin(GuardedHistoryAdmin):
         "return_to_draft",
         "restore_to_draft",
         "merge_duplicates",
+        "propose_change",
     ]
 
     class Media:
         js = ["js/reading-grade.js"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and obj.status in LIVE:
+            kwargs["form"] = LiveListingForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.status in LIVE and self.has_change_permission(request, obj):
+            return [(_("Why this change"), {"fields": ["change_reason"]}), *fieldsets]
+        return fieldsets
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, ArrayField) and db_field.base_field.choices:
@@ -137,6 +165,8 @@ class ListingAdmin(GuardedHistoryAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        if form.cleaned_data.get("change_reason"):
+            obj._change_reason = form.cleaned_data["change_reason"]
         super().save_model(request, obj, form, change)
         grade = reading_grade(obj.summary)
         if grade is not None and grade > 10:
@@ -277,6 +307,26 @@ class ListingAdmin(GuardedHistoryAdmin):
     @admin.action(description=_("Merge duplicates…"), permissions=["publish"])
     def merge_duplicates(self, request, queryset):
         return admin_review.merge_duplicates(self, request, queryset)
+
+    @admin.action(description=_("Propose a change (a draft copy for review)"),
+                  permissions=["submit"])  # fmt: skip
+    def propose_change(self, request, queryset):
+        listings = list(queryset[:2])
+        if len(listings) != 1:
+            self.message_user(request, _("Select one published listing."), messages.ERROR)
+            return None
+        try:
+            draft = publishing.propose_revision(listings[0], request.user)
+        except publishing.TransitionError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            _("Change the draft copy, then submit it; the live listing stays as it is until a "
+              "publisher approves."),
+            messages.SUCCESS,
+        )  # fmt: skip
+        return redirect("admin:opportunities_listing_change", draft.pk)
 
     def has_withdraw_permission(self, request):
         return self.has_submit_permission(request) or self.has_publish_permission(request)

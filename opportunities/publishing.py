@@ -14,7 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from lib.history import record_bulk_history
-from opportunities.models import Listing, ReviewOutcome, ReviewSubmission, Status, many_to_many
+from opportunities.models import (
+    Listing,
+    ListingRevision,
+    ReviewOutcome,
+    ReviewSubmission,
+    Status,
+    many_to_many,
+)
 from opportunities.search import listings_changed
 
 TRANSITION_FIELDS = ["status", "published_at", "archived_at", "updated_at"]
@@ -96,9 +103,17 @@ def withdraw(listings: Iterable[Listing], user) -> int:
 
 @transaction.atomic
 def publish(listings: Iterable[Listing], user, now=None) -> int:
-    """Publish now, or schedule those whose publish-at time is still to come."""
+    """Publish now, or schedule those whose publish-at time is still to come. A proposed change
+    to a live listing is copied onto it instead (see `propose_revision`)."""
     now = now or timezone.now()
     listings = _check(listings, {Status.IN_REVIEW, Status.SCHEDULED}, "publish")
+    revisions = {
+        link.draft_id: link
+        for link in ListingRevision.objects.filter(draft__in=listings).select_related("live")
+    }
+    drafts = [listing for listing in listings if listing.pk in revisions]
+    listings = [listing for listing in listings if listing.pk not in revisions]
+    applied = [_apply_revision(revisions[draft.pk], draft, user) for draft in drafts]
     for listing in listings:
         if listing.publish_at and listing.publish_at > now:
             listing.status = Status.SCHEDULED
@@ -107,7 +122,76 @@ def publish(listings: Iterable[Listing], user, now=None) -> int:
             listing.published_at = now
             listing.archived_at = None
     _close_submissions(listings, user, ReviewOutcome.APPROVED)
-    return _save(listings, user, "Approved for publication")
+    return _save(listings, user, "Approved for publication") + len(applied)
+
+
+# Listing fields a proposed change carries; workflow, address and bookkeeping stay the live one's.
+NOT_REVISED = {"id", "slug", "status", "published_at", "archived_at", "created_at", "updated_at",
+               "created_by", "search_vector", "publish_at"}  # fmt: skip
+RELATIONS = ("topics", "bureaus", "countries", "target_states")
+
+
+def revised_fields() -> list[str]:
+    return [f.name for f in Listing._meta.concrete_fields if f.name not in NOT_REVISED]
+
+
+def _copy_relations(source: Listing, targets: list[Listing]) -> None:
+    """Replace the targets' many-to-many links with the source's, without m2m signals (the
+    history record written afterwards carries the links)."""
+    for name in RELATIONS:
+        through, owner, other = many_to_many(name)
+        through.objects.filter(**{f"{owner}__in": targets}).delete()
+        ids = list(through.objects.filter(**{owner: source}).values_list(f"{other}_id", flat=True))
+        through.objects.bulk_create(
+            through(**{f"{owner}_id": target.pk, f"{other}_id": pk})
+            for target in targets
+            for pk in ids
+        )
+
+
+@transaction.atomic
+def propose_revision(live: Listing, user) -> Listing:
+    """A draft copy of a live listing for a curator to change and submit; the live listing
+    stays as it is until a publisher approves the copy."""
+    if live.status not in {Status.PUBLISHED, Status.SCHEDULED}:
+        raise TransitionError(
+            f"Cannot propose a change to “{live.title}”: it is not live; edit it."
+        )
+    existing = ListingRevision.objects.filter(live=live).select_related("draft").first()
+    if existing is not None:
+        raise TransitionError(
+            f"“{live.title}” already has a proposed change: “{existing.draft.title}” "
+            f"(#{existing.draft_id}); change that one."
+        )
+    draft = Listing(**{name: getattr(live, name) for name in revised_fields()})
+    draft.slug = f"{live.slug[:200]}-change-{live.pk}"
+    draft.status = Status.DRAFT
+    draft.created_by = user
+    draft.save_without_historical_record()
+    _copy_relations(live, [draft])
+    ListingRevision.objects.create(live=live, draft=draft, proposed_by=user)
+    record_bulk_history([draft], user=user, reason=_reason("Proposed change to", live.title),
+                        created=True)  # fmt: skip
+    return draft
+
+
+def _apply_revision(link: ListingRevision, draft: Listing, user) -> Listing:
+    live = link.live
+    fields = revised_fields()
+    for name in fields:
+        setattr(live, name, getattr(draft, name))
+    live.updated_at = timezone.now()
+    Listing.objects.bulk_update([live], [*fields, "updated_at"])
+    _copy_relations(draft, [live])
+    who = link.proposed_by.get_username() if link.proposed_by else "a curator"
+    record_bulk_history([live], user=user, reason=_reason("Approved change proposed by", who))
+    _close_submissions([draft], user, ReviewOutcome.APPROVED)
+    # The copy has done its work; its history (and the live listing's) keeps what changed.
+    draft._change_reason = _reason("Approved into", f"“{live.title}” (#{live.pk})")
+    draft._history_user = user
+    draft.delete()
+    listings_changed()
+    return live
 
 
 @transaction.atomic

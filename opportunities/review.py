@@ -27,7 +27,7 @@ def waiting_submissions():
     """Submissions waiting for a publisher, oldest first, with their listing and submitter."""
     return (
         ReviewSubmission.objects.filter(outcome=ReviewOutcome.WAITING)
-        .select_related("listing", "submitted_by")
+        .select_related("listing", "submitted_by", "listing__revision_link__live")
         .order_by("submitted_at", "id")
     )
 

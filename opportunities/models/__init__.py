@@ -23,7 +23,12 @@ from opportunities.models.listing import (
     many_to_many,
     validate_time_zone,
 )
-from opportunities.models.review import ReviewOutcome, ReviewReminder, ReviewSubmission
+from opportunities.models.review import (
+    ListingRevision,
+    ReviewOutcome,
+    ReviewReminder,
+    ReviewSubmission,
+)
 from opportunities.models.subscription import (
     DeliveryStatus,
     DigestDelivery,
@@ -54,6 +59,7 @@ __all__ = [
     "HiddenListing",
     "Kind",
     "Listing",
+    "ListingRevision",
     "ListingViews",
     "ListingQuerySet",
     "ReviewOutcome",

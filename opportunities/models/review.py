@@ -87,3 +87,43 @@ class ReviewReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sent_at:%Y-%m-%d %H:%M}: {self.waiting} waiting"
+
+
+class ListingRevision(models.Model):
+    """A change a curator proposes to a live listing: a draft copy that goes through review
+    while the live listing stays as it is; approving it copies the draft onto the live one."""
+
+    live = models.ForeignKey(
+        "opportunities.Listing",
+        on_delete=models.CASCADE,
+        related_name="proposed_revisions",
+        verbose_name=_("live listing"),
+    )
+    draft = models.OneToOneField(
+        "opportunities.Listing",
+        on_delete=models.CASCADE,
+        related_name="revision_link",
+        verbose_name=_("proposed change"),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("proposed change")
+        verbose_name_plural = _("proposed changes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["live"],
+                name="revision_one_proposal_per_listing",
+                violation_error_message=_("This listing already has a proposed change."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Proposed change to {self.live}"
