@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from lib.history_admin import GuardedHistoryAdmin
-from opportunities import admin_review, importing, publishing
+from opportunities import admin_review, importing, markdown, publishing
 from opportunities.models import Listing, ReviewOutcome, ReviewSubmission, Status, Topic
 from opportunities.readability import reading_grade, reading_hint
 
@@ -128,6 +128,8 @@ class ListingAdmin(GuardedHistoryAdmin):
                 label=capfirst(db_field.verbose_name),
             )
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body":
+            field.help_text = markdown.HELP_TEXT
         if db_field.name == "summary":
             field.widget.attrs.update({"rows": 3, "data-reading-grade": "summary"})
         return field
