@@ -105,7 +105,7 @@ class ListingAdmin(GuardedHistoryAdmin):
     ]
 
     class Media:
-        js = ["js/reading-grade.js"]
+        js = ["js/reading-grade.js", "js/admin-a11y.js"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None and obj.status in LIVE:
