@@ -317,7 +317,7 @@ def import_view(request, model_admin):
         "form": form,
         "report": report,
         "token": token,
-        "columns": importing.COLUMNS.items(),
+        "columns": [*importing.COLUMNS.items(), *importing.UPDATE_COLUMNS.items()],
     }
     return TemplateResponse(
         request, "admin/opportunities/listing/import.html", context, status=status

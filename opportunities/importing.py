@@ -71,6 +71,9 @@ COLUMNS = {
     "apply_contact": "Email or other contact to apply.",
     "target_states": "Only for these states: postal codes separated by semicolons; empty for "
     "every US place.",
+}
+# Read by the importer but never written by exports (open data must not update anything).
+UPDATE_COLUMNS = {
     "slug": "Optional: the address of an existing draft to update with this row; empty to "
     "create a new listing.",
 }
@@ -322,7 +325,7 @@ def read_csv(upload: bytes) -> tuple[list[dict], list[RowProblem]]:
         return [], [RowProblem(1, "", "The file is not UTF-8 text; save it as CSV UTF-8.")]
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [name for name in header if name not in COLUMNS and name not in UPDATE_COLUMNS]
     missing = [name for name in REQUIRED if name not in header]
     if unknown or missing:
         problems = [RowProblem(1, name, "Unknown column.") for name in unknown]
