@@ -93,3 +93,11 @@ def test_sending_a_proposed_change_back_leaves_the_live_listing_alone(client):
     publishing.return_to_draft([Listing.objects.get(pk=draft.pk)], None, "No")
     live.refresh_from_db()
     assert live.summary == "Old summary."
+
+
+def test_a_curator_sees_a_live_listing_read_only_without_a_reason_box(client):
+    staff(client, "curator", "Curator")
+    live = ListingFactory()
+    page = client.get(f"{CHANGELIST}{live.pk}/change/")
+    assert page.status_code == 200
+    assert "Reason for this change" not in page.content.decode()
