@@ -94,7 +94,7 @@ class StateAdmin(ProfileAdmin):
 
 
 @admin.register(Place)
-class PlaceAdmin(ProfileAdmin):
+class PlaceAdmin(ProfileAdmin, GuardedHistoryAdmin):
     list_display = [
         "name", "state", "kind", "population", "is_underserved", "leader_name", "updated_at",
     ]  # fmt: skip
@@ -109,8 +109,10 @@ class PlaceAdmin(ProfileAdmin):
     fieldsets = [
         (_("Reference data (from GeoNames)"), {"fields": readonly_fields}),
         (_("Leader's office"), {"fields": OFFICE_FIELDS}),
-        (_("Outreach"), {"fields": ["is_underserved"]}),
+        (_("Outreach"), {"fields": ["is_underserved", "part_of"]}),
     ]
+    autocomplete_fields = ["part_of"]
+    history_list_display = ["is_underserved"]
     inlines = tie_inlines("place")
 
 

@@ -2,7 +2,9 @@
 
 A place is *reached* when it has an international tie on record, a confirmed local solution,
 confirmed priorities or a confirmed email subscriber. The *gaps* are the places
-not reached yet, largest first; staff mark the ones to reach first as underserved in the admin.
+not reached yet, largest first, each city once: a borough or neighbourhood that staff linked to
+its city (`Place.part_of`) is not listed, and reaching it reaches its city. Staff mark the
+places to reach first as underserved, one by one in the admin or in bulk (`cities.underserved`).
 Listing views are counted by `opportunities.view_counts`.
 """
 
@@ -151,7 +153,14 @@ def solutions_in_triage() -> int:
 
 def gaps(*, underserved_only: bool = False, state=None):
     """Places not reached yet, largest first: the Department's outreach list."""
-    places = Place.objects.exclude(reached()).select_related("state").largest_first()
+    reached_part = Exists(Place.objects.filter(part_of=OuterRef("pk")).filter(reached()))
+    places = (
+        Place.objects.filter(part_of__isnull=True)
+        .exclude(reached())
+        .exclude(reached_part)
+        .select_related("state")
+        .largest_first()
+    )
     if underserved_only:
         places = places.filter(is_underserved=True)
     if state is not None:

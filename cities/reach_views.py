@@ -100,7 +100,8 @@ class GapsForm(forms.Form):
     )
 
 
-GAP_COLUMNS = ["place", "state", "kind", "population", "underserved", "profile"]
+GAP_COLUMNS = ["place", "state", "kind", "population", "underserved", "profile", "fips_code",
+               "leader", "office_email", "office_phone", "office_website"]  # fmt: skip
 
 
 @dashboard_view
@@ -143,6 +144,11 @@ def _gaps_csv(request, places):
                     place.population if place.population is not None else "",
                     "yes" if place.is_underserved else "no",
                     request.build_absolute_uri(place.get_absolute_url()),
+                    place.fips_code or "",
+                    place.leader_name,
+                    place.office_email,
+                    place.office_phone,
+                    place.office_website,
                 ]
             )
 

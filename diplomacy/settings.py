@@ -188,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opportunities.tasks.flush_listing_views",
         "schedule": 60.0,
     },
+    "remind-publishers-of-waiting-reviews": {
+        "task": "opportunities.tasks.remind_publishers_of_waiting_reviews",
+        "schedule": 60 * 60.0,
+    },
     "write-bulk-downloads": {
         "task": "opportunities.tasks.write_bulk_downloads",
         "schedule": 60 * 60.0,
@@ -436,6 +440,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Subscribers per chunk task (IDs only travel through the broker).
 DIGEST_CHUNK_SIZE = int(env("DIGEST_CHUNK_SIZE", "500"))
+# Hours between emails telling publishers that listings wait for review (at least 24; 0: none).
+REVIEW_REMINDER_HOURS = int(env("REVIEW_REMINDER_HOURS", "24"))
 # A claimed digest not marked sent after this many seconds belongs to a dead worker. Claims are
 # taken 50 at a time, so it must cover 50 slow sends (and stay below the visibility timeout).
 DIGEST_CLAIM_TIMEOUT = int(env("DIGEST_CLAIM_TIMEOUT", str(max(300, 50 * 2 * EMAIL_TIMEOUT))))

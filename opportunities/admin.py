@@ -4,11 +4,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -16,12 +14,27 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from lib.history_admin import GuardedHistoryAdmin
-from opportunities import dates, importing, publishing
+from opportunities import admin_review, dates, importing, markdown, publishing
 from opportunities.forms import LISTING_TIMES, ListingTimesForm, WallTimeField
-from opportunities.models import Listing, Status, Topic
+from opportunities.models import Listing, ReviewOutcome, ReviewSubmission, Status, Topic
 from opportunities.readability import reading_grade, reading_hint
 
 EDITABLE_BY_CURATORS = {Status.DRAFT}
+LIVE = {Status.PUBLISHED, Status.SCHEDULED}
+
+
+class LiveListingForm(ListingTimesForm):
+    """Editing what the public sees (or will at a set time) needs a reason for the history."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for this change"),
+        max_length=100,
+        help_text=_(
+            "Kept in the listing's history, e.g. “Deadline extended by the sponsor”. The public "
+            "sees the change as soon as you save."
+        ),
+        error_messages={"required": _("Say why you change a published listing.")},
+    )
 
 
 @admin.register(Topic)
@@ -30,13 +43,6 @@ class TopicAdmin(admin.ModelAdmin):
     list_filter = ["is_priority"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
-
-
-class ImportForm(forms.Form):
-    csv_file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("UTF-8 CSV with the columns listed below; at most 5 MB and 5,000 rows."),
-    )
 
 
 class ExpectedDeadlinePassedFilter(admin.SimpleListFilter):
@@ -114,10 +120,30 @@ class ListingAdmin(GuardedHistoryAdmin):
         (_("How to apply"), {"fields": ["apply_url", "apply_contact"]}),
         (_("Publishing"), {"fields": ["publish_at", "published_at", "archived_at"]}),
     ]
-    actions = ["submit_for_review", "publish", "archive", "return_to_draft"]
+    actions = [
+        "submit_for_review",
+        "withdraw_from_review",
+        "publish",
+        "archive",
+        "return_to_draft",
+        "restore_to_draft",
+        "merge_duplicates",
+        "propose_change",
+    ]
 
     class Media:
-        js = ["js/reading-grade.js"]
+        js = ["js/reading-grade.js", "js/admin-a11y.js"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and obj.status in LIVE:
+            kwargs["form"] = LiveListingForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.status in LIVE and self.has_change_permission(request, obj):
+            return [(_("Why this change"), {"fields": ["change_reason"]}), *fieldsets]
+        return fieldsets
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, ArrayField) and db_field.base_field.choices:
@@ -149,6 +175,8 @@ class ListingAdmin(GuardedHistoryAdmin):
                 },
             )
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body":
+            field.help_text = markdown.HELP_TEXT
         if db_field.name == "summary":
             field.widget.attrs.update({"rows": 3, "data-reading-grade": "summary"})
         return field
@@ -169,10 +197,14 @@ class ListingAdmin(GuardedHistoryAdmin):
         return obj.status in EDITABLE_BY_CURATORS or self.has_publish_permission(request)
 
     def has_delete_permission(self, request, obj=None):
-        # Published listings are archived, never deleted; unpublished drafts may go.
+        # Published listings are archived, never deleted; unpublished drafts may go, a curator's
+        # own only (publishers delete any).
         if obj is not None and (obj.published_at or obj.status != Status.DRAFT):
             return False
-        return super().has_delete_permission(request, obj)
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed or self.has_publish_permission(request):
+            return allowed
+        return obj.created_by_id == request.user.pk
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -182,6 +214,8 @@ class ListingAdmin(GuardedHistoryAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        if form.cleaned_data.get("change_reason"):
+            obj._change_reason = form.cleaned_data["change_reason"]
         super().save_model(request, obj, form, change)
         grade = reading_grade(obj.summary)
         if grade is not None and grade > 10:
@@ -227,12 +261,38 @@ class ListingAdmin(GuardedHistoryAdmin):
             return
         self.message_user(request, done_message % {"n": count}, messages.SUCCESS)
 
-    @admin.action(description=_("Submit for review"), permissions=["submit"])
+    @admin.action(description=_("Submit for review…"), permissions=["submit"])
     def submit_for_review(self, request, queryset):
-        done = ngettext_lazy(
-            "%(n)d listing submitted for review.", "%(n)d listings submitted for review.", "n"
+        return admin_review.confirm_with_note(
+            self,
+            request,
+            queryset,
+            form_class=admin_review.SubmitForm,
+            title=_("Submit for review"),
+            intro=_("A publisher will review these listings; tell them anything they should know."),
+            button=_("Submit for review"),
+            move=publishing.submit_for_review,
+            done=ngettext_lazy(
+                "%(n)d listing submitted for review.", "%(n)d listings submitted for review.", "n"
+            ),
         )
-        self._transition(request, queryset, publishing.submit_for_review, done)
+
+    @admin.action(description=_("Withdraw from review"), permissions=["withdraw"])
+    def withdraw_from_review(self, request, queryset):
+        done = ngettext_lazy(
+            "%(n)d listing withdrawn from review.", "%(n)d listings withdrawn from review.", "n"
+        )
+        if not self.has_publish_permission(request):
+            own = ReviewSubmission.objects.filter(
+                outcome=ReviewOutcome.WAITING, submitted_by=request.user
+            ).values("listing_id")
+            others = queryset.exclude(pk__in=own)
+            if others.exists():
+                self.message_user(
+                    request, _("You can withdraw only what you submitted."), messages.ERROR
+                )
+                return
+        self._transition(request, queryset, publishing.withdraw, done)
 
     @admin.action(
         description=_("Publish (or schedule, if a publish time is set)"), permissions=["publish"]
@@ -243,22 +303,113 @@ class ListingAdmin(GuardedHistoryAdmin):
         )
         self._transition(request, queryset, publishing.publish, done)
 
-    @admin.action(description=_("Archive"), permissions=["publish"])
+    @admin.action(description=_("Archive…"), permissions=["publish"])
     def archive(self, request, queryset):
-        done = ngettext_lazy("%(n)d listing archived.", "%(n)d listings archived.", "n")
-        self._transition(request, queryset, publishing.archive, done)
-
-    @admin.action(description=_("Return to draft"), permissions=["publish"])
-    def return_to_draft(self, request, queryset):
-        done = ngettext_lazy(
-            "%(n)d listing returned to draft.", "%(n)d listings returned to draft.", "n"
+        return admin_review.confirm_with_note(
+            self,
+            request,
+            queryset,
+            form_class=admin_review.ArchiveForm,
+            title=_("Archive listings"),
+            intro=_(
+                "Archived listings leave the public pages, feeds and digests. You can restore "
+                "them to draft later."
+            ),
+            button=_("Yes, archive them"),
+            move=lambda listings, user, note: publishing.archive(
+                listings, user, reason=f"Archived: {note}"
+            ),
+            done=ngettext_lazy("%(n)d listing archived.", "%(n)d listings archived.", "n"),
         )
-        self._transition(request, queryset, publishing.return_to_draft, done)
+
+    @admin.action(description=_("Send back to draft…"), permissions=["publish"])
+    def return_to_draft(self, request, queryset):
+        return admin_review.confirm_with_note(
+            self,
+            request,
+            queryset,
+            form_class=admin_review.SendBackForm,
+            title=_("Send back to draft"),
+            intro=_("These listings go back to their curators as drafts, with your note."),
+            button=_("Send back to draft"),
+            move=publishing.return_to_draft,
+            done=ngettext_lazy(
+                "%(n)d listing returned to draft.", "%(n)d listings returned to draft.", "n"
+            ),
+        )
+
+    @admin.action(description=_("Restore archived to draft…"), permissions=["publish"])
+    def restore_to_draft(self, request, queryset):
+        return admin_review.confirm_with_note(
+            self,
+            request,
+            queryset,
+            form_class=admin_review.RestoreForm,
+            title=_("Restore to draft"),
+            intro=_(
+                "These archived listings become drafts again, with their text as it is now; "
+                "publish them again through review."
+            ),
+            button=_("Restore to draft"),
+            move=publishing.restore_to_draft,
+            done=ngettext_lazy(
+                "%(n)d listing restored to draft.", "%(n)d listings restored to draft.", "n"
+            ),
+        )
+
+    @admin.action(description=_("Merge duplicates…"), permissions=["publish"])
+    def merge_duplicates(self, request, queryset):
+        return admin_review.merge_duplicates(self, request, queryset)
+
+    @admin.action(description=_("Propose a change (a draft copy for review)"),
+                  permissions=["submit"])  # fmt: skip
+    def propose_change(self, request, queryset):
+        listings = list(queryset[:2])
+        if len(listings) != 1:
+            self.message_user(request, _("Select one published listing."), messages.ERROR)
+            return None
+        try:
+            draft = publishing.propose_revision(listings[0], request.user)
+        except publishing.TransitionError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            _("Change the draft copy, then submit it; the live listing stays as it is until a "
+              "publisher approves."),
+            messages.SUCCESS,
+        )  # fmt: skip
+        return redirect("admin:opportunities_listing_change", draft.pk)
+
+    def has_withdraw_permission(self, request):
+        return self.has_submit_permission(request) or self.has_publish_permission(request)
 
     # Extra pages: bulk import, its template, and the live reading-level hint --------------
 
     def get_urls(self):
+        def view(function):
+            def routed(request, **kwargs):
+                return function(request, self, **kwargs)
+
+            return self.admin_site.admin_view(routed)
+
         extra = [
+            path("review/", view(admin_review.queue_view), name="listing_review_queue"),
+            path(
+                "review/<int:object_id>/publish/",
+                view(admin_review.publish_view),
+                name="listing_review_publish",
+            ),
+            path(
+                "review/<int:object_id>/send-back/",
+                view(admin_review.send_back_view),
+                name="listing_review_send_back",
+            ),
+            path(
+                "review/<int:object_id>/withdraw/",
+                view(admin_review.withdraw_view),
+                name="listing_review_withdraw",
+            ),
             path("import/", self.admin_site.admin_view(self.import_view), name="listing_import"),
             path(
                 "import/template.csv",
@@ -274,29 +425,7 @@ class ListingAdmin(GuardedHistoryAdmin):
         return extra + super().get_urls()
 
     def import_view(self, request):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        report = None
-        form = ImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            rows, problems = importing.read_csv(form.cleaned_data["csv_file"].read())
-            report = importing.ImportReport(problems=problems)
-            if not problems:
-                report = importing.import_rows(rows, user=request.user)
-            if report.ok:
-                self.message_user(request, report.summary(), messages.SUCCESS)
-                for duplicate in report.duplicates:
-                    self.message_user(request, f"Likely duplicate, {duplicate}", messages.WARNING)
-                return redirect("admin:opportunities_listing_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Import listings from CSV"),
-            "opts": self.model._meta,
-            "form": form,
-            "report": report,
-            "columns": importing.COLUMNS.items(),
-        }
-        return TemplateResponse(request, "admin/opportunities/listing/import.html", context)
+        return admin_review.import_view(request, self)
 
     def import_template_view(self, request):
         response = HttpResponse(importing.template_csv(), content_type="text/csv; charset=utf-8")

@@ -3,7 +3,10 @@
 Every row is validated first; each problem is reported with its line number and column, and
 nothing is saved unless every row is valid (all or nothing). Likely duplicates (the same
 apply address, or a near-identical title, among the rows or already in the portal) are
-flagged for staff without blocking the import.
+flagged for staff without blocking the import; with `skip_duplicates` they are left out unless
+staff keep them. A row whose `slug` names an existing draft updates that draft. `dry_run`
+validates and plans (create, update or skip per row) without writing anything: the admin shows
+that preview and imports only once staff confirm.
 """
 
 from __future__ import annotations
@@ -74,6 +77,11 @@ COLUMNS = {
     "target_states": "Only for these states: postal codes separated by semicolons; empty for "
     "every US place.",
 }
+# Read by the importer but never written by exports (open data must not update anything).
+UPDATE_COLUMNS = {
+    "slug": "Optional: the address of an existing draft to update with this row; empty to "
+    "create a new listing.",
+}
 REQUIRED = ["title", "kind", "summary", "sponsor", "topics"]
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
 MAX_ROWS = 5000
@@ -91,16 +99,43 @@ class RowProblem:
         return f"{where}: {self.message}"
 
 
+class RowAction:
+    CREATE = "create"
+    UPDATE = "update"
+    SKIP = "skip"
+
+
+@dataclass
+class PlannedRow:
+    """What an import does (or would do) with one row."""
+
+    line: int
+    title: str
+    action: str
+    duplicate: str = ""  # why the row looks like a duplicate, if it does
+    slug: str = ""  # the draft it updates
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.duplicate)
+
+
 @dataclass
 class ImportReport:
     rows: int = 0
     created: list[Listing] = field(default_factory=list)
+    updated: list[Listing] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     duplicates: list[RowProblem] = field(default_factory=list)
+    planned: list[PlannedRow] = field(default_factory=list)
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.planned if row.action == action)
 
     def summary(self) -> str:
         if not self.ok:
@@ -108,9 +143,21 @@ class ImportReport:
                 f"Nothing was imported: {len(self.problems)} problem(s) in {self.rows} row(s). "
                 "Fix them and upload the whole file again."
             )
-        return (
+        if self.dry_run:
+            return (
+                f"Nothing is imported yet: {self.count(RowAction.CREATE)} listing(s) would be "
+                f"created, {self.count(RowAction.UPDATE)} updated and "
+                f"{self.count(RowAction.SKIP)} skipped as likely duplicates."
+            )
+        summary = (
             f"Imported {len(self.created)} listing(s); {len(self.duplicates)} likely duplicate(s)."
         )
+        if self.updated or self.count(RowAction.SKIP):
+            summary += (
+                f" Updated {len(self.updated)} draft(s); skipped {self.count(RowAction.SKIP)} "
+                "likely duplicate(s)."
+            )
+        return summary
 
 
 class _Lookups:
@@ -317,7 +364,7 @@ def read_csv(upload: bytes) -> tuple[list[dict], list[RowProblem]]:
         return [], [RowProblem(1, "", "The file is not UTF-8 text; save it as CSV UTF-8.")]
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [name for name in header if name not in COLUMNS and name not in UPDATE_COLUMNS]
     missing = [name for name in REQUIRED if name not in header]
     if unknown or missing:
         problems = [RowProblem(1, name, "Unknown column.") for name in unknown]
@@ -335,14 +382,31 @@ def read_csv(upload: bytes) -> tuple[list[dict], list[RowProblem]]:
 
 
 def import_rows(
-    rows: list[dict], user=None, status: str = Status.DRAFT, first_line: int = 2
+    rows: list[dict],
+    user=None,
+    status: str = Status.DRAFT,
+    first_line: int = 2,
+    *,
+    dry_run: bool = False,
+    skip_duplicates: bool = False,
+    keep_lines: frozenset[int] = frozenset(),
 ) -> ImportReport:
-    """Validate every row, then create all listings in one transaction, or none."""
-    report = ImportReport(rows=len(rows))
+    """Validate every row, then create and update all listings in one transaction, or none.
+
+    With `skip_duplicates`, rows flagged as likely duplicates are left out, except the lines in
+    `keep_lines`; with `dry_run`, nothing is written and `planned` says what would happen.
+    """
+    report = ImportReport(rows=len(rows), dry_run=dry_run)
     if not rows:
         report.problems.append(RowProblem(first_line, "", "The file has no rows."))
         return report
     lookups = _Lookups()
+    existing = {
+        listing.slug: listing
+        for listing in Listing.objects.filter(
+            slug__in=[row.get("slug", "").strip() for row in rows if row.get("slug")]
+        )
+    }
     parsed = []
     seen_urls: dict[str, int] = {}
     seen_titles: dict[str, int] = {}
@@ -351,30 +415,93 @@ def import_rows(
         parser = _RowParser(row, line, lookups)
         listing, relations = parser.listing()
         report.problems.extend(parser.problems)
-        parsed.append((listing, relations))
+        slug = (row.get("slug") or "").strip()
+        target = existing.get(slug)
+        if target is not None and target.status != Status.DRAFT:
+            report.problems.append(
+                RowProblem(
+                    line,
+                    "slug",
+                    f"“{slug}” is {target.get_status_display().lower()}; only drafts are updated "
+                    "by an import (change it in the admin, where review applies).",
+                )
+            )
+        elif slug and target is None and (slug != slugify(slug) or slug in lookups.slugs):
+            report.problems.append(
+                RowProblem(line, "slug", f"“{slug}” is not an address of a draft or a new one.")
+            )
+        elif slug and slug in {p.slug for p in report.planned}:
+            report.problems.append(RowProblem(line, "slug", f"“{slug}” is on an earlier line."))
+        plan = PlannedRow(line, listing.title, RowAction.UPDATE if target else RowAction.CREATE)
+        plan.slug = slug
         url, title = listing.apply_url.lower(), _normalized(listing.title)
-        if url and (url in lookups.urls or url in seen_urls):
+        duplicate = None
+        if target is not None:
+            pass  # an update is the listing itself, not a duplicate of it
+        elif url and (url in lookups.urls or url in seen_urls):
             other = f"line {seen_urls[url]}" if url in seen_urls else f"“{lookups.urls[url]}”"
-            report.duplicates.append(RowProblem(line, "apply_url", f"Same address as {other}."))
+            duplicate = RowProblem(line, "apply_url", f"Same address as {other}.")
         elif title and (twin := _similar_title(title, lookups.titles, seen_titles)):
-            report.duplicates.append(RowProblem(line, "title", f"Nearly the same title as {twin}."))
+            duplicate = RowProblem(line, "title", f"Nearly the same title as {twin}.")
+        if duplicate:
+            report.duplicates.append(duplicate)
+            plan.duplicate = duplicate.message
+            if skip_duplicates and line not in keep_lines:
+                plan.action = RowAction.SKIP
+        report.planned.append(plan)
+        parsed.append((listing, relations, plan, target))
         seen_urls.setdefault(url, line)
         seen_titles.setdefault(title, line)
-    if report.problems:
+    if report.problems or dry_run:
         return report
+    creating = [(lst, rel, plan) for lst, rel, plan, _ in parsed if plan.action == RowAction.CREATE]
+    updating = [
+        (lst, rel, tgt) for lst, rel, plan, tgt in parsed if plan.action == RowAction.UPDATE
+    ]
     with transaction.atomic():
-        for listing, _relations in parsed:
-            listing.slug = _unique_slug(listing.title, lookups.slugs)
+        for listing, _relations, plan in creating:
+            if plan.slug:
+                listing.slug = plan.slug
+                lookups.slugs.add(plan.slug)
+            else:
+                listing.slug = _unique_slug(listing.title, lookups.slugs)
             listing.status = status
             listing.created_by = user
             if status == Status.PUBLISHED:
                 listing.published_at = timezone.now()
-        created = Listing.objects.bulk_create([listing for listing, _ in parsed])
-        _link_related(created, [relations for _, relations in parsed])
+        created = Listing.objects.bulk_create([listing for listing, _, _ in creating])
+        _link_related(created, [relations for _, relations, _ in creating])
         record_bulk_history(created, user=user, reason="Imported", created=True)
         report.created = created
+        report.updated = _update_drafts(updating, user)
     listings_changed()
     return report
+
+
+IMPORTED_FIELDS = [
+    name for name in COLUMNS if name not in {"topics", "regions", "countries", "target_states",
+                                             "slug"}
+] + ["is_global", "updated_at"]  # fmt: skip
+
+
+def _update_drafts(updating: list[tuple[Listing, dict, Listing]], user) -> list[Listing]:
+    """Copy each row onto the draft it names and replace the draft's links with the row's."""
+    if not updating:
+        return []
+    now = timezone.now()
+    targets = []
+    for row_listing, _relations, target in updating:
+        for name in IMPORTED_FIELDS:
+            setattr(target, name, getattr(row_listing, name))
+        target.updated_at = now
+        targets.append(target)
+    Listing.objects.bulk_update(targets, IMPORTED_FIELDS)
+    for name in ("topics", "bureaus", "countries", "target_states"):
+        through, source, _target = many_to_many(name)
+        through.objects.filter(**{f"{source}__in": targets}).delete()
+    _link_related(targets, [relations for _, relations, _ in updating])
+    record_bulk_history(targets, user=user, reason="Updated by import")
+    return targets
 
 
 def _link_related(listings: list[Listing], relations: list[dict]) -> None:

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from opportunities import digests, exports, publishing, view_counts
+from opportunities import digests, exports, publishing, review, view_counts
 from opportunities.models import Source
 from opportunities.sources import syncing
 
@@ -25,6 +25,11 @@ def archive_expired_listings() -> int:
 @shared_task
 def send_expected_deadline_report() -> int:
     return publishing.expected_deadline_report()
+
+
+@shared_task
+def remind_publishers_of_waiting_reviews() -> int:
+    return review.remind_publishers()
 
 
 @shared_task

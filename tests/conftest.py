@@ -151,6 +151,9 @@ def ensure_curation_data() -> None:
     sources = importlib.import_module("opportunities.migrations.0010_sources")
     sources.grant_permissions(apps, None)
     sources.create_sources(apps, None)
+    importlib.import_module("opportunities.migrations.0012_review_queue").grant_curators_deletion(
+        apps, None
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Bureau(models.Model):
@@ -177,8 +178,24 @@ class Place(LeaderOffice):
         default=False,
         help_text=_("Staff mark places the Department should reach out to first."),
     )
+    # GeoNames lists some boroughs and neighbourhoods (Brooklyn, Harlem) as cities of their own
+    # and carries no feature code to tell them apart, so staff link them to their city.
+    part_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="parts",
+        limit_choices_to={"kind": "city", "part_of__isnull": True},
+        verbose_name=_("part of the city"),
+        help_text=_(
+            "For a borough or neighbourhood: the city it belongs to. It then counts as that "
+            "city on the reach dashboard and the gaps list."
+        ),
+    )
 
     objects = PlaceQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["latitude", "longitude", "time_zone"])
 
     class Meta:
         ordering = ["state__name", "name"]

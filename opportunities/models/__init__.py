@@ -2,7 +2,7 @@
 
 `listing` the listings and topics, `subscription` email digests, `view_counts` how often
 listings are viewed, `api_key` the keys staff issue for the open-data API, `source` the public
-sources listings are imported from.
+sources listings are imported from, `review` the review queue.
 """
 
 from opportunities.models.api_key import ApiKey, ApiKeyQuerySet
@@ -23,6 +23,12 @@ from opportunities.models.listing import (
     choice_array,
     many_to_many,
     validate_time_zone,
+)
+from opportunities.models.review import (
+    ListingRevision,
+    ReviewOutcome,
+    ReviewReminder,
+    ReviewSubmission,
 )
 from opportunities.models.source import (
     ChangeStatus,
@@ -69,8 +75,12 @@ __all__ = [
     "HiddenListing",
     "Kind",
     "Listing",
+    "ListingRevision",
     "ListingViews",
     "ListingQuerySet",
+    "ReviewOutcome",
+    "ReviewReminder",
+    "ReviewSubmission",
     "Role",
     "Status",
     "Subscription",

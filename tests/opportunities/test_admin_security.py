@@ -120,11 +120,18 @@ def test_publisher_reverts_a_published_listings_words(client):
     listing = ListingFactory(title="Old words")
     first = edited(listing, title="New words")
     user = staff(client, "publisher", "Publisher")
-    response = client.post(history_url(listing, first), listing_form(listing, title="Old words"))
+    # Reverting a live listing is an edit of it, so it asks for a reason like any other edit.
+    form = listing_form(listing, title="Old words")
+    refused = client.post(history_url(listing, first), form)
+    assert refused.status_code == 200 and "Say why you change a published listing." in (
+        refused.content.decode()
+    )
+    response = client.post(history_url(listing, first), {**form, "change_reason": "Back"})
     assert response.status_code == 302
     listing.refresh_from_db()
     assert listing.title == "Old words" and listing.status == Status.PUBLISHED
-    assert listing.history.latest().history_user == user
+    latest = listing.history.latest()
+    assert (latest.history_user, latest.history_change_reason) == (user, "Back")
     assert Listing.objects.count() == 1
 
 

@@ -19,10 +19,16 @@ def staff(client, username, group):
     return user
 
 
-def act(client, action, *listings):
+def act(client, action, *listings, note="Checked"):
+    """Run an admin action on listings, answering its confirmation page (note or reason)."""
     return client.post(
         "/admin/opportunities/listing/",
-        {"action": action, "_selected_action": [listing.pk for listing in listings]},
+        {
+            "action": action,
+            "_selected_action": [listing.pk for listing in listings],
+            "post": "yes",
+            "note": note,
+        },
         follow=True,
     )
 

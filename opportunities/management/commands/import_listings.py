@@ -17,8 +17,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("csv_file", type=Path)
         parser.add_argument("--publish", action="store_true", help="Publish at once.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and say what would happen; save nothing."
+        )
+        parser.add_argument(
+            "--skip-duplicates", action="store_true", help="Leave out likely duplicates."
+        )
 
-    def handle(self, *args, csv_file: Path, publish: bool, **options):
+    def handle(self, *args, csv_file: Path, publish: bool, dry_run: bool, skip_duplicates: bool,
+               **options):  # fmt: skip
         try:
             data = csv_file.read_bytes()
         except OSError as error:
@@ -27,7 +34,9 @@ class Command(BaseCommand):
         report = importing.ImportReport(problems=problems)
         if not problems:
             status = Status.PUBLISHED if publish else Status.DRAFT
-            report = importing.import_rows(rows, status=status)
+            report = importing.import_rows(
+                rows, status=status, dry_run=dry_run, skip_duplicates=skip_duplicates
+            )
         for duplicate in report.duplicates:
             self.stdout.write(self.style.WARNING(f"Likely duplicate, {duplicate}"))
         if not report.ok:
