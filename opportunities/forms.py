@@ -264,8 +264,12 @@ class ListingTimesForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if "deadline_kind" in self.fields and not cleaned.get("deadline_kind"):
-            cleaned["deadline_kind"] = "confirmed" if cleaned.get("deadline") else "rolling"
+        if "deadline_kind" in self.fields:
+            kind = cleaned.get("deadline_kind")
+            # "Confirmed" is the list's first choice: left as it is with no deadline, the
+            # listing is rolling (an expected deadline still needs its projected date).
+            if not kind or (kind == "confirmed" and not cleaned.get("deadline")):
+                cleaned["deadline_kind"] = "confirmed" if cleaned.get("deadline") else "rolling"
         zone_name = cleaned.get("time_zone") or self.instance.time_zone
         for name in LISTING_TIMES:
             wall = cleaned.get(name)
