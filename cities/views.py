@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -11,6 +12,7 @@ from cities import maps, reach
 from cities.forms import PlaceSearchForm
 from cities.models import (
     Delegation,
+    states_matching,
     EmbassyPartnership,
     LocalSolution,
     NetworkMembership,
@@ -22,6 +24,33 @@ from cities.peers import peer_places
 from opportunities.models import Listing
 
 PLACES_PER_PAGE = 25
+FINDER_LIMIT = 12
+FINDER_MAX_LENGTH = 100
+
+
+def place_finder(request):
+    """/places/?q=: states, cities and counties whose names start with what was typed. htmx
+    asks for the suggestions only; without JavaScript the same address is a page of matches."""
+    text = request.GET.get("q", "").replace("\x00", "")
+    problem = ""
+    if len(text) > FINDER_MAX_LENGTH:
+        problem = _("Type at most %(count)d characters.") % {"count": FINDER_MAX_LENGTH}
+        text = ""
+    states = states_matching(text) if text.strip() else []
+    places = list(Place.objects.select_related("state").matching(text)[:FINDER_LIMIT])
+    context = {
+        "text": text,
+        "problem": problem,
+        "states": states,
+        "places": places,
+        "count": len(states) + len(places),
+    }
+    template = "cities/place_finder.html"
+    if request.headers.get("HX-Request") == "true":
+        template = "cities/includes/place_matches.html"
+    response = render(request, template, context, status=400 if problem else 200)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _describe_places(state, count):

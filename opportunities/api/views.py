@@ -257,7 +257,8 @@ class PlaceFilter(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(label=gettext_lazy("Type"), choices=Place.Kind.choices)
     q = django_filters.CharFilter(
-        label=gettext_lazy("Name contains"), field_name="name", lookup_expr="icontains"
+        label=gettext_lazy("Name (as the place finder matches it: accents and case ignored)"),
+        method="filter_name",
     )
 
     class Meta:
@@ -274,6 +275,9 @@ class PlaceFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         return queryset.filter(state__usps_code=value)
+
+    def filter_name(self, queryset, name, value):
+        return queryset.matching(value)
 
 
 class PlaceListSchema(AutoSchema):
