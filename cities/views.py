@@ -12,13 +12,13 @@ from cities import maps, reach
 from cities.forms import PlaceSearchForm
 from cities.models import (
     Delegation,
-    states_matching,
     EmbassyPartnership,
     LocalSolution,
     NetworkMembership,
     Place,
     SisterCity,
     State,
+    states_matching,
 )
 from cities.peers import peer_places
 from opportunities.models import Listing

@@ -279,6 +279,9 @@ class Place(LeaderOffice):
             self.search_names = search_names(self.name)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("cities:place", args=[self.state.slug, self.slug])
+
     @property
     def parameter(self) -> str:
         """The value of ?place= that chooses this place: "id/boise"."""
@@ -287,9 +290,6 @@ class Place(LeaderOffice):
     @property
     def government_level(self) -> str:
         return "county" if self.kind == self.Kind.COUNTY else "city"
-
-    def get_absolute_url(self) -> str:
-        return reverse("cities:place", args=[self.state.slug, self.slug])
 
     @property
     def leader_office_label(self) -> str:
