@@ -192,7 +192,9 @@ def listings_changed() -> None:
 def _facets_cache_key(cleaned: dict) -> str:
     version = cache.get_or_set(VERSION_KEY, 1, None)
     filters = {
-        name: sorted(value) if isinstance(value, list) else " ".join(str(value).lower().split())
+        name: sorted(value)
+        if isinstance(value, list)
+        else getattr(value, "parameter", None) or " ".join(str(value).lower().split())
         for name, value in sorted(cleaned.items())
         if name != "sort" and value not in (None, "", [], False)
     }
@@ -218,7 +220,7 @@ def _page_listings(ids: list[int], query) -> list[Listing]:
     """The page's listings in page order, with their topics and (for a search) a snippet."""
     if not ids:
         return []
-    listings = Listing.objects.filter(id__in=ids).prefetch_related("topics")
+    listings = Listing.objects.filter(id__in=ids).prefetch_related("topics", "target_states")
     if query is not None:
         listings = listings.annotate(
             snippet=SearchHeadline(

@@ -19,7 +19,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -104,6 +104,21 @@ class Format(models.TextChoices):
     HYBRID = "hybrid", _("Hybrid")
 
 
+LEVEL_PLURALS = {
+    GovernmentLevel.CITY: _("cities"),
+    GovernmentLevel.COUNTY: _("counties"),
+    GovernmentLevel.STATE: _("states"),
+    GovernmentLevel.TRIBAL: _("tribal governments"),
+    GovernmentLevel.TERRITORY: _("territories"),
+}
+
+
+def _list_words(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(words[:-1]), "last": words[-1]}
+
+
 def validate_time_zone(value: str) -> None:
     if value not in available_timezones():
         raise ValidationError(
@@ -138,16 +153,31 @@ class ListingQuerySet(models.QuerySet):
         return self.open(now).filter(deadline__lte=now + timedelta(days=days)).order_by("deadline")
 
     def for_state(self, state: State):
-        """Listings for every US place, or for the given state in particular."""
-        return self.filter(Q(target_states__isnull=True) | Q(target_states=state)).distinct()
+        """Listings for every US place, or for the given state in particular. EXISTS rather
+        than a join, so no DISTINCT and pages still read straight from the sort index."""
+        through = Listing.target_states.through
+        targeted = Exists(through.objects.filter(listing_id=OuterRef("pk")))
+        in_state = Exists(through.objects.filter(listing_id=OuterRef("pk"), state_id=state.pk))
+        return self.filter(~targeted | in_state)
 
-    def for_place(self, place: Place):
-        """Listings whose local-government eligibility fits the place."""
-        level = GovernmentLevel.COUNTY if place.kind == Place.Kind.COUNTY else GovernmentLevel.CITY
+    def for_place(self, place: Place | State):
+        """Listings whose eligibility fits the place: its state among the target states (or
+        none named), its level of government among the levels (or none named), and, for a
+        city or county, its population within the range. A state is its own government (a
+        territory's level is "territory"); GeoNames gives states no population."""
+        if isinstance(place, State):
+            levels = [place.government_level]
+            if place.kind == State.Kind.DISTRICT:  # DC's mayor is also its governor
+                levels.append(GovernmentLevel.CITY)
+            return self.for_state(place).filter(
+                Q(government_levels=[]) | Q(government_levels__overlap=levels)
+            )
         population = place.population or 0
         return (
             self.for_state(place.state)
-            .filter(Q(government_levels=[]) | Q(government_levels__contains=[level]))
+            .filter(
+                Q(government_levels=[]) | Q(government_levels__contains=[place.government_level])
+            )
             .filter(Q(min_population__isnull=True) | Q(min_population__lte=population))
             .filter(Q(max_population__isnull=True) | Q(max_population__gte=population))
         )
@@ -365,6 +395,35 @@ class Listing(models.Model):
         return [
             EducationLevel(v).label for v in self.education_levels if v in EducationLevel.values
         ]
+
+    def fit_for(self, place: Place | State) -> str:
+        """One line on why the listing fits the place: "Open to cities of 10,000–500,000 in
+        Idaho". Needs target_states prefetched (or costs a query)."""
+        state = place if isinstance(place, State) else place.state
+        targeted = bool(self.target_states.all())
+        where = _("in %(state)s") % {"state": state.name} if targeted else _("anywhere in the US")
+        if (
+            not self.government_levels
+            and self.min_population is None
+            and self.max_population is None
+        ):
+            if self.is_student_program or Audience.STUDENTS in self.audiences:
+                return _("Open to students %(where)s") % {"where": where}
+            return _("Open to every place %(where)s") % {"where": where}
+        who = _list_words(
+            [str(LEVEL_PLURALS[v]) for v in self.government_levels if v in LEVEL_PLURALS]
+        )
+        who = who or str(_("places"))
+        low, high = self.min_population, self.max_population
+        if low is not None and high is not None:
+            size = _("of %(low)s–%(high)s") % {"low": f"{low:,}", "high": f"{high:,}"}
+        elif low is not None:
+            size = _("of %(low)s or more") % {"low": f"{low:,}"}
+        elif high is not None:
+            size = _("of up to %(high)s") % {"high": f"{high:,}"}
+        else:
+            size = _("of any size")
+        return _("Open to %(who)s %(size)s %(where)s") % {"who": who, "size": size, "where": where}
 
     @property
     def is_student_program(self) -> bool:
