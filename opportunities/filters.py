@@ -173,6 +173,13 @@ class ListingFilter(django_filters.FilterSet):
             *((b.code, b.name) for b in Bureau.objects.order_by("code")),
         ]
 
+    def filter_queryset_without(self, queryset, excluded: str):
+        """The queryset with every filter applied except one group's (disjunctive facets)."""
+        for name, value in self.form.cleaned_data.items():
+            if name != excluded:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def filter_nothing(self, queryset, name, value):
         return queryset
 

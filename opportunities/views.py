@@ -109,7 +109,8 @@ def _facet_groups(filterset, facets, params) -> list[dict]:
             {
                 "name": name,
                 "legend": filterset.filters[name].label,
-                # Only values with results (or already ticked); labels translated once here.
+                "chosen": bool(chosen),
+                # Every value, zero counts too (shown quietly); labels translated once here.
                 "options": [
                     {
                         "value": f.value,
@@ -118,7 +119,6 @@ def _facet_groups(filterset, facets, params) -> list[dict]:
                         "checked": f.value in chosen,
                     }
                     for f in facets[name]
-                    if f.count or f.value in chosen
                 ],
             }
         )

@@ -168,11 +168,13 @@ class PlaceQuerySet(models.QuerySet):
         largest. A trailing state name or postal code ("Boise, Idaho", "tucson az") narrows."""
         folded = fold(text)
         if not folded:
-            return self.none()
+            return self.annotate(exact=models.Value(0)).none()
         places = self
         state = _trailing_state(folded)
         if state is not None:
             folded, places = state[0], self.filter(state=state[1])
+            if not folded:
+                return self.annotate(exact=models.Value(0)).none()
         variants = {folded}
         if folded.endswith(" city"):  # "Boise City" is Boise; "New York City" keeps its name
             variants.add(folded.removesuffix(" city"))
