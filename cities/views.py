@@ -1,7 +1,7 @@
 """Public pages about places: the state map, state profiles and city or county profiles."""
 
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -21,7 +21,7 @@ from cities.models import (
     states_matching,
 )
 from cities.peers import peer_places
-from opportunities.models import Listing
+from opportunities.models import STUDENT_KINDS, Audience, Listing
 
 PLACES_PER_PAGE = 25
 FINDER_LIMIT = 12
@@ -158,10 +158,6 @@ def state_map(request):
 PROFILE_LISTINGS = 10
 
 
-def _open_listings(listings):
-    return listings.order_by(F("deadline").asc(nulls_last=True), "-published_at")[:PROFILE_LISTINGS]
-
-
 def _ties(profile) -> dict:
     """The international ties on a state's or a place's profile (five queries)."""
     return {
@@ -172,8 +168,10 @@ def _ties(profile) -> dict:
     }
 
 
-def _published_solutions(**where):
+def _published_solutions(exclude_place=None, **where):
     solutions = LocalSolution.objects.published().filter(**where)
+    if exclude_place is not None:
+        solutions = solutions.exclude(place=exclude_place)
     return solutions.select_related("place__state", "topic")[:PROFILE_LISTINGS]
 
 
@@ -200,11 +198,49 @@ def state_detail(request, code):
             "query": query,
             "page": places.get_page(request.GET.get("page")),
             "locator": maps.locator_map(state.fips_code),
-            "listings": _open_listings(Listing.objects.open().for_state(state)),
+            "profile_for": state,
+            **_opportunities_for(state),
             "ties": _ties(state),
             "solutions": _published_solutions(place__state=state),
         },
     )
+
+
+PROFILE_STUDENT_PROGRAMS = 5
+CLOSING_SOON_DAYS = 30
+
+
+def _opportunities_for(place) -> dict:
+    """What a place's page shows of the listings it is eligible for: local leaders' kinds
+    first (those meant for local governments before the rest), student programs apart,
+    what closes soon, and how many there are in all (five queries)."""
+    eligible = Listing.objects.open().for_place(place)
+    for_leaders = (
+        eligible.exclude(kind__in=STUDENT_KINDS)
+        .alias(
+            for_government=ExpressionWrapper(
+                Q(audiences__contains=[Audience.LOCAL_GOVERNMENT]), output_field=BooleanField()
+            )
+        )
+        .order_by(F("for_government").desc(), F("deadline").asc(nulls_last=True), "-published_at")
+        .prefetch_related("target_states")[:PROFILE_LISTINGS]
+    )
+    students = (
+        eligible.filter(kind__in=STUDENT_KINDS)
+        .order_by(F("deadline").asc(nulls_last=True), "-published_at")
+        .prefetch_related("target_states")[:PROFILE_STUDENT_PROGRAMS]
+    )
+    closing = eligible.closing_soon(CLOSING_SOON_DAYS).prefetch_related("target_states")[:5]
+    listings, students, closing = list(for_leaders), list(students), list(closing)
+    for listing in [*listings, *students, *closing]:
+        listing.fit = listing.fit_for(place)
+    return {
+        "listings": listings,
+        "student_programs": students,
+        "closing_soon": closing,
+        "opportunity_count": eligible.count(),
+        "closing_soon_days": CLOSING_SOON_DAYS,
+    }
 
 
 def place_detail(request, code, slug):
@@ -219,10 +255,12 @@ def place_detail(request, code, slug):
         {
             "place": place,
             "state": place.state,
+            "profile_for": place,
             "locator": maps.locator_map(place.state.fips_code, place.latitude, place.longitude),
-            "listings": _open_listings(Listing.objects.open().for_place(place)),
+            **_opportunities_for(place),
             "ties": _ties(place),
             "solutions": _published_solutions(place=place),
+            "state_solutions": _published_solutions(place, place__state=place.state),
             "peers": peer_places(place),
             "title": _("%(place)s, %(state)s") % {"place": place.name, "state": place.state.name},
         },

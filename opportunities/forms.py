@@ -3,6 +3,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Bureau, Place, State
+from opportunities.filters import chosen_place
 from opportunities.models import (
     EducationLevel,
     Format,
@@ -199,11 +200,17 @@ class PreferencesForm(forms.Form):
             topics = set(Topic.objects.filter(slug__in=topics).values_list("slug", flat=True))
         if regions:
             regions = set(Bureau.objects.filter(code__in=regions).values_list("code", flat=True))
-        return {
+        initial = {
             "topic": [t for t in params.getlist("topic") if t in topics],
             "region": [r for r in params.getlist("region") if r in regions],
             "kind": [k for k in params.getlist("kind") if k in Kind.values],
         }
+        place = chosen_place(params.get("place", ""))
+        if isinstance(place, State):
+            initial["state"] = place.usps_code
+        elif place is not None:
+            initial.update(state=place.state.usps_code, place_name=place.name)
+        return initial
 
 
 class SubscribeForm(PreferencesForm):

@@ -134,13 +134,7 @@ def _published_or_404(slug: str) -> Listing:
 
 
 def _detail_context(listing: Listing) -> dict:
-    related = (
-        Listing.objects.open()
-        .filter(topics__in=listing.topics.all())
-        .exclude(pk=listing.pk)
-        .distinct()
-        .order_by("deadline", "-published_at")[:RELATED_COUNT]
-    )
+    related = Listing.objects.related_to(listing)[:RELATED_COUNT]
     return {
         "listing": listing,
         "body_html": render_markdown(listing.body),

@@ -182,6 +182,39 @@ class ListingQuerySet(models.QuerySet):
             .filter(Q(max_population__isnull=True) | Q(max_population__gte=population))
         )
 
+    def related_to(self, listing: Listing):
+        """Open listings like this one: sharing topics, kind or audience, on the same side
+        (student programs with student programs, local leaders' listings with theirs) unless
+        nothing else fits, and open to the places this one is open to."""
+        topics = Listing.topics.through.objects.filter(
+            listing_id=OuterRef("pk"), topic_id__in=listing.topics.values("id")
+        )
+        same = [Q(Exists(topics)), Q(kind=listing.kind)]
+        if listing.audiences:
+            same.append(Q(audiences__overlap=listing.audiences))
+        student = Q(kind__in=STUDENT_KINDS)
+        same_side = student if listing.is_student_program else ~student
+        shared = Q()
+        for condition in same:
+            shared |= condition
+        candidates = self.open().exclude(pk=listing.pk).filter(shared)
+        states = [state.pk for state in listing.target_states.all()]
+        if states:
+            through = Listing.target_states.through
+            candidates = candidates.filter(
+                ~Exists(through.objects.filter(listing_id=OuterRef("pk")))
+                | Exists(through.objects.filter(listing_id=OuterRef("pk"), state_id__in=states))
+            )
+        if listing.government_levels:
+            candidates = candidates.filter(
+                Q(government_levels=[]) | Q(government_levels__overlap=listing.government_levels)
+            )
+        score = sum((models.Case(models.When(c, then=1), default=0) for c in same), models.Value(0))
+        return candidates.annotate(
+            same_side=models.Case(models.When(same_side, then=1), default=0),
+            likeness=score,
+        ).order_by("-same_side", "-likeness", F("deadline").asc(nulls_last=True), "-id")
+
     def for_student(
         self,
         *,
