@@ -71,6 +71,14 @@ def _describe_opportunities(state, count):
 
 def _describe_ties(state, count):
     return ngettext(
+        "%(state)s: %(count)s international tie",
+        "%(state)s: %(count)s international ties",
+        count,
+    ) % {"state": state.name, "count": f"{count:,}"}
+
+
+def _describe_places_with_ties(state, count):
+    return ngettext(
         "%(state)s: %(count)s place with international ties",
         "%(state)s: %(count)s places with international ties",
         count,
@@ -88,23 +96,29 @@ def _describe_solutions(state, count):
 def _public_metrics() -> dict:
     """?metric= on the state map: (switch label, heading, how a state's figure reads, figures)."""
     return {
+        "ties": (
+            _("International ties"),
+            _("Map: international ties (sister cities, networks, delegations, embassies)"),
+            _describe_ties,
+            reach.ties_by_state,
+        ),
+        "places_with_ties": (
+            _("Places with international ties"),
+            _("Map: places with international ties"),
+            _describe_places_with_ties,
+            lambda: reach.places_by_state(reach.has_tie()),
+        ),
+        "opportunities": (
+            _("Open opportunities for the state"),
+            _("Map: open opportunities each state is eligible for"),
+            _describe_opportunities,
+            reach.open_listings_by_state,
+        ),
         "places": (
             _("Places with a profile"),
             _("Map: places with a profile"),
             _describe_places,
             None,  # from the states query itself
-        ),
-        "opportunities": (
-            _("Open opportunities"),
-            _("Map: open opportunities"),
-            _describe_opportunities,
-            reach.open_listings_by_state,
-        ),
-        "ties": (
-            _("Places with international ties"),
-            _("Map: places with international ties"),
-            _describe_ties,
-            lambda: reach.places_by_state(reach.has_tie()),
         ),
         "solutions": (
             _("Local solutions"),
@@ -135,7 +149,7 @@ def metric_switch(request, labels: dict[str, str], default: str) -> tuple[str, l
 def state_map(request):
     metrics = _public_metrics()
     labels = {key: spec[0] for key, spec in metrics.items()}
-    metric, switch, problem = metric_switch(request, labels, "places")
+    metric, switch, problem = metric_switch(request, labels, "ties")
     _label, heading, describe, figures = metrics[metric]
     states = list(State.objects.with_place_counts())
     values = figures() if figures else {s.pk: s.place_count for s in states}

@@ -23,7 +23,7 @@ def test_map_links_every_state_dc_and_territory(client, states):
 
 def test_map_colors_states_by_places_with_a_profile(client, states):
     PlaceFactory.create_batch(3)  # Colorado
-    html = client.get("/states/").content.decode()
+    html = client.get("/states/", {"metric": "places"}).content.decode()
     colorado = re.search(r'aria-label="Colorado: ([\d,]+) places? with a profile"', html)
     assert colorado.group(1) == "3"
     assert 'aria-label="Wyoming: 0 places with a profile"' in html
@@ -33,7 +33,7 @@ def test_map_colors_states_by_places_with_a_profile(client, states):
 def test_map_table_lists_counts_per_state(client, states):
     PlaceFactory.create_batch(2)
     PlaceFactory(kind=Place.Kind.COUNTY, name="Denver County")
-    html = client.get("/states/").content.decode()
+    html = client.get("/states/", {"metric": "places"}).content.decode()
     row = re.search(r"Colorado</a></th>(.*?)</tr>", html, re.S).group(1)
     assert re.findall(r'data-sort-value="(\d+)"', row) == ["3", "2", "1"]
 
@@ -210,3 +210,29 @@ def test_a_place_page_is_about_the_place(client, states):
     assert "/opportunities/?place=id/boise" in html.replace("%2F", "/")
     assert "/solutions/submit/?state=ID&amp;place_name=Boise" in html
     assert "/priorities/?state=ID&amp;place_name=Boise" in html
+
+
+def test_the_map_shows_international_ties_by_default(client, states):
+    from cities.models import NetworkMembership
+
+    denver = PlaceFactory(name="Denver")
+    colorado = State.objects.get(usps_code="CO")
+    NetworkMembership.objects.create(place=denver, network="C40 Cities")
+    NetworkMembership.objects.create(state=colorado, network="Under2 Coalition")
+    html = client.get("/states/").content.decode()
+    assert 'aria-label="Colorado: 2 international ties"' in html
+    assert 'aria-label="Wyoming: 0 international ties"' in html
+
+
+def test_the_opportunities_map_counts_what_fits_each_state(client, states):
+    from opportunities.models import GovernmentLevel
+    from tests.factories import ListingFactory
+
+    ListingFactory(government_levels=[])
+    ListingFactory(government_levels=[GovernmentLevel.CITY])  # no state government fits
+    ListingFactory().target_states.set([State.objects.get(usps_code="CO")])
+    ListingFactory(government_levels=[GovernmentLevel.TERRITORY])
+    html = client.get("/states/", {"metric": "opportunities"}).content.decode()
+    assert 'aria-label="Colorado: 2 open opportunities"' in html
+    assert 'aria-label="Wyoming: 1 open opportunity"' in html
+    assert "Guam: 2 open opportunities" in html  # a territory's level is "territory"
