@@ -210,6 +210,7 @@ def programs(request):
     context = {
         "form": form,
         "listings": listings,
+        "subscribe_query": _student_subscription_query(form, place),
         "place": place,
         "place_name": place_choice.place_name(place) if place is not None else "",
         "without_place": place_choice.without_place(request.GET),
@@ -220,6 +221,25 @@ def programs(request):
     )
     place_choice.remember(request, response, place)
     return response
+
+
+def _student_subscription_query(form, place) -> str:
+    """ "Email me these": the student's answers carried to the subscription form."""
+    pairs = [("role", "student")]
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        pairs += [
+            (name, data[name]) for name in ("education_level", "us_citizen") if data.get(name)
+        ]
+        if data.get("age") is not None:
+            pairs.append(("age", data["age"]))
+        if data.get("field"):
+            pairs.append(("topic", data["field"].slug))
+        if data.get("region"):
+            pairs.append(("region", data["region"].code))
+    if place is not None:
+        pairs.append(("place", place.parameter))
+    return urlencode(pairs)
 
 
 def _structured_data(listing: Listing) -> str:

@@ -224,9 +224,11 @@ class ListingQuerySet(models.QuerySet):
         paid_only: bool = False,
         formats: list[str] | None = None,
     ):
-        # Student kinds that are meant for students (an exchange may be for mayors instead).
-        qs = self.filter(kind__in=STUDENT_KINDS).filter(
-            Q(audiences=[]) | Q(audiences__contains=[Audience.STUDENTS])
+        """Programs a student may apply for, found by audience and eligibility, not by kind:
+        a scholarship filed as funding (Gilman, Boren) is for students when its audience says
+        so; a student kind with no audience named counts too (an exchange for mayors does not)."""
+        qs = self.filter(
+            Q(audiences__contains=[Audience.STUDENTS]) | Q(kind__in=STUDENT_KINDS, audiences=[])
         )
         if education_level:
             qs = qs.filter(Q(education_levels=[]) | Q(education_levels__contains=[education_level]))
@@ -294,6 +296,12 @@ class Listing(models.Model):
     min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
     is_paid = models.BooleanField(_("paid or with a stipend"), default=False)
+    open_to_all_fields = models.BooleanField(
+        _("open to students of every field"),
+        default=False,
+        help_text=_("Tick when no field of study or major is required; the student finder then "
+                    "shows it whatever field a student chooses."),
+    )  # fmt: skip
     format = models.CharField(
         _("format"), max_length=10, choices=Format.choices, default=Format.IN_PERSON
     )
