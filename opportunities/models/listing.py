@@ -299,6 +299,7 @@ class Listing(models.Model):
     open_to_all_fields = models.BooleanField(
         _("open to students of every field"),
         default=False,
+        db_default=False,  # rows written by COPY (bulk loads, benchmarks) need no value
         help_text=_("Tick when no field of study or major is required; the student finder then "
                     "shows it whatever field a student chooses."),
     )  # fmt: skip

@@ -76,7 +76,11 @@ class Subscription(models.Model):
     kinds = choice_array(Kind.choices, _("kinds"))
     # A student's answers from the program finder; their digest keeps to what they may apply for.
     education_level = models.CharField(
-        _("education level"), max_length=20, choices=EducationLevel.choices, blank=True
+        _("education level"),
+        max_length=20,
+        choices=EducationLevel.choices,
+        blank=True,
+        db_default="",
     )
     us_citizen = models.BooleanField(_("US citizen"), null=True, blank=True)
     age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)

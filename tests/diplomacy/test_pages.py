@@ -12,7 +12,7 @@ PUBLIC_PAGES = [
 def test_home_page_leads_each_audience_to_its_starting_point(client):
     html = client.get("/").content.decode()
     assert "Connect your community with the world" in html
-    assert 'href="/states/">Find your state or city' in html
+    assert 'href="/places/">Find your state or city' in html
     assert 'href="/programs/">Find a program' in html
     assert 'href="/admin/">Staff sign-in' in html
 
