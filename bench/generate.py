@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
-from cities.models import Bureau
+from cities.models import Bureau, State
 from opportunities.models import Audience, Format, GovernmentLevel, Kind, Listing, Status, Topic
 
 # Word pools with very different frequencies, so searches can pick rare, common and very
@@ -43,7 +43,12 @@ COLUMNS = [
     "government_levels", "targets_underserved", "education_levels",
     "us_citizenship_required", "is_paid", "format", "duration", "deadline", "time_zone",
     "location", "apply_url", "apply_contact", "published_at", "created_at", "updated_at",
+    "min_population", "max_population",
 ]  # fmt: skip
+# Eligibility as curators set it: a tenth of listings for a few states, a fifth for places of
+# some size, so a chosen place (?place=) leaves out a realistic share.
+TARGETED_SHARE, SIZED_SHARE = 0.1, 0.2
+SIZES = [(None, 50_000), (10_000, 500_000), (50_000, None), (None, 10_000)]
 
 
 def _text(rng: random.Random, n: int) -> tuple[str, str, str]:
@@ -70,6 +75,7 @@ def generate_listings(count: int, seed: int = 7) -> None:
     now = timezone.now()
     topics = list(Topic.objects.values_list("id", flat=True))
     bureaus = list(Bureau.objects.values_list("id", flat=True))
+    states = list(State.objects.values_list("id", flat=True))
     kinds, formats = Kind.values, Format.values
     table = Listing._meta.db_table
     batch = 5000
@@ -82,6 +88,7 @@ def generate_listings(count: int, seed: int = 7) -> None:
                     now + timedelta(days=rng.randint(1, 400)) if rng.random() < 0.85 else None
                 )
                 published = now - timedelta(minutes=n)
+                low, high = rng.choice(SIZES) if rng.random() < SIZED_SHARE else (None, None)
                 rows.append((
                     title, f"bench-{n}", rng.choice(kinds), Status.PUBLISHED, summary, body,
                     "U.S. Department of State", rng.random() < 0.2,
@@ -90,6 +97,7 @@ def generate_listings(count: int, seed: int = 7) -> None:
                     rng.random() < 0.15, "{}", rng.random() < 0.5, rng.random() < 0.4,
                     rng.choice(formats), "", deadline, "America/New_York", "",
                     f"https://example.gov/bench/{n}", "", published, published, published,
+                    low, high,
                 ))  # fmt: skip
             with connection.cursor() as cursor:
                 with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
@@ -110,6 +118,12 @@ def generate_listings(count: int, seed: int = 7) -> None:
                 ) as copy:
                     for listing_id in ids:
                         copy.write_row((listing_id, rng.choice(bureaus)))
+                states_table = Listing.target_states.through._meta.db_table
+                with cursor.copy(f"COPY {states_table} (listing_id, state_id) FROM STDIN") as copy:
+                    for listing_id in ids:
+                        if rng.random() < TARGETED_SHARE:
+                            for state_id in rng.sample(states, rng.randint(1, 3)):
+                                copy.write_row((listing_id, state_id))
             progress.update(len(rows))
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {table}")

@@ -8,15 +8,27 @@ Three queries whatever the number of places.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import CharField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Abs, Lower
 
 from cities import priorities, solutions
-from cities.models import Delegation, NetworkMembership, Place
+from cities.models import Delegation, EmbassyPartnership, NetworkMembership, Place, SisterCity
 from opportunities.models import Topic
 
 PEER_COUNT = 6
@@ -28,6 +40,9 @@ class Peer:
     place: Place
     networks: list[str]
     topics: list[str]
+    # For a place with nothing recorded to compare: a peer of similar size and what it does.
+    sister_cities: list[str] = field(default_factory=list)
+    similar_size_only: bool = False
 
 
 def _topic_sources() -> list[tuple[QuerySet, str]]:
@@ -63,7 +78,7 @@ def peer_places(place: Place) -> list[Peer]:
     sources = _topic_sources()
     topic_ids = _topic_ids(place, sources)
     if not keys and not topic_ids:
-        return []
+        return similar_size_with_ties(place)
 
     networks = NetworkMembership.objects.annotate(key=Lower("network")).filter(key__in=keys)
     shared_topic = Q()
@@ -101,3 +116,33 @@ def peer_places(place: Place) -> list[Peer]:
         .order_by("-shared", "distance", "name")[:PEER_COUNT]
     )
     return [Peer(p, p.shared_networks, p.shared_topics) for p in peers]
+
+
+def similar_size_with_ties(place: Place) -> list[Peer]:
+    """Places of the same kind and similar size that have international ties, nearest in
+    size first and from the same state before others, with their networks and sister cities:
+    what a place with nothing recorded yet could learn from (one query)."""
+    low, high = (round(place.population * factor) for factor in SIZE_RANGE)
+    has_tie = Q()
+    for model in (SisterCity, NetworkMembership, Delegation, EmbassyPartnership):
+        has_tie |= Exists(model.objects.filter(place=OuterRef("pk")))
+    peers = (
+        Place.objects.filter(has_tie, kind=place.kind, population__range=(low, high))
+        .exclude(pk=place.pk)
+        .select_related("state")
+        .annotate(
+            networks=ArraySubquery(
+                NetworkMembership.objects.filter(place=OuterRef("pk"))
+                .order_by("network")
+                .values("network")[:3]
+            ),
+            sisters=ArraySubquery(
+                SisterCity.objects.filter(place=OuterRef("pk")).order_by("city").values("city")[:3]
+            ),
+            distance=Abs(F("population") - place.population),
+        )
+        .order_by(Case(When(state=place.state_id, then=0), default=1), "distance", "name")[
+            :PEER_COUNT
+        ]
+    )
+    return [Peer(p, p.networks, [], p.sisters, similar_size_only=True) for p in peers]

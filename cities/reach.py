@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from cities.models import (
@@ -77,17 +78,40 @@ def places_by_state(condition: Q) -> dict[int, int]:
 
 
 def open_listings_by_state() -> dict[int, int]:
-    """Open listings that fit each state: those for every state plus those for it (two queries)."""
-    open_listings = Listing.objects.open()
-    everywhere = open_listings.filter(target_states__isnull=True).count()
-    targeted = (
-        open_listings.filter(target_states__isnull=False)
-        .order_by()
-        .values("target_states")
-        .annotate(n=Count("id", distinct=True))
+    """Open listings each state (as a government) is eligible for, as its page and ?place=<state>
+    count them: for every state or for it, and for its level of government (two queries)."""
+    open_listings = Listing.objects.open().order_by()
+    levels = {"state": ["state"], "territory": ["territory"], "district": ["state", "city"]}
+
+    def fits(kind: str, prefix: str = "") -> Q:
+        field = f"{prefix}government_levels"
+        return Q(**{field: []}) | Q(**{f"{field}__overlap": levels[kind]})
+
+    everywhere = open_listings.filter(target_states__isnull=True).aggregate(
+        **{kind: Count("id", filter=fits(kind)) for kind in levels}
     )
-    counts = {row["target_states"]: row["n"] for row in targeted}
-    return {pk: everywhere + counts.get(pk, 0) for pk in State.objects.values_list("pk", flat=True)}
+    targeted = {
+        row["target_states"]: row
+        for row in open_listings.filter(target_states__isnull=False)
+        .values("target_states")
+        .annotate(**{kind: Count("id", filter=fits(kind), distinct=True) for kind in levels})
+    }
+    return {
+        pk: everywhere[kind] + targeted.get(pk, {}).get(kind, 0)
+        for pk, kind in State.objects.values_list("pk", "kind")
+    }
+
+
+def ties_by_state() -> dict[int, int]:
+    """International ties recorded on each state's profile and on its places' (one query)."""
+    parts = [
+        model.objects.order_by().values_list(Coalesce("state_id", "place__state_id"))
+        for model in (SisterCity, NetworkMembership, Delegation, EmbassyPartnership)
+    ]
+    counts: dict[int, int] = {}
+    for (state_id,) in parts[0].union(*parts[1:], all=True):
+        counts[state_id] = counts.get(state_id, 0) + 1
+    return counts
 
 
 FIGURES = ["places", "reached", "ties", "solutions", "priorities", "subscribed", "underserved",

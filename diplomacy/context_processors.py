@@ -13,6 +13,14 @@ NAVIGATION = [
     ("about", _("About")),
 ]
 
+# The footer adds the two-way channel and the events to the main navigation.
+FOOTER_NAVIGATION = [
+    ("events", _("Events")),
+    ("priorities:form", _("Tell us your priorities")),
+    ("solutions:submit", _("Share a local solution")),
+    ("place_finder", _("Find your place")),
+]
+
 
 def _same_page_in(request, code: str) -> str:
     """This page's address in another language; its home page when the address is no page
@@ -41,8 +49,13 @@ def site(request):
     for name, label in NAVIGATION:
         url = reverse(name)
         navigation.append({"url": url, "label": label, "current": request.path.startswith(url)})
+    footer_navigation = [
+        {"url": reverse(name), "label": label, "current": False}
+        for name, label in NAVIGATION + FOOTER_NAVIGATION
+    ]
     return {
         "site_name": settings.SITE_NAME,
+        "footer_navigation": footer_navigation,
         "alternate_languages": alternates,
         "navigation": navigation,
     }

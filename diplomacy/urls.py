@@ -2,6 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from cities import views as city_views
 from diplomacy import sign_in, two_factor, views
 from opportunities import open_data
 from opportunities import views as opportunity_views
@@ -23,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("events/calendar.ics", opportunity_views.events_ics, name="events_ics"),
     path("subscribe/", subscription_views.subscribe, name="subscribe"),
     path("subscribe/", include("opportunities.digests.urls")),
+    path("places/", city_views.place_finder, name="place_finder"),
     path("states/", include("cities.urls")),
     path("admin/two-factor/", two_factor.verify, name="two_factor"),
     # Password reset by email for staff; the names are those the admin's templates link to.

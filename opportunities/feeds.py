@@ -40,6 +40,8 @@ def valid_query_string(filterset) -> str:
             pairs += [(name, item) for item in value]
         elif value is True:
             pairs.append((name, "true"))
+        elif hasattr(value, "parameter"):  # the chosen place
+            pairs.append((name, value.parameter))
         elif value:
             pairs.append((name, value))
     return urlencode(pairs)

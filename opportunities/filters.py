@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cities.models import Bureau
+from cities.models import Bureau, Place, State
 from opportunities.models import (
     Audience,
     Format,
@@ -50,6 +51,45 @@ class Sort:
     ]
 
 
+PLACE_PARAMETER_MAX = 120
+
+
+def chosen_place(value: str) -> Place | State | None:
+    """The state (?place=id) or city or county (?place=id/boise) a parameter names, or None."""
+    value = (value or "").strip().lower()
+    if not value or len(value) > PLACE_PARAMETER_MAX or "\x00" in value:
+        return None
+    if "/" in value:
+        return Place.objects.from_parameter(value)
+    if len(value) == 2:
+        return State.objects.filter(usps_code=value.upper()).first()
+    return None
+
+
+class PlaceField(forms.Field):
+    """?place=<state> or ?place=<state>/<place-slug>, as the place finder's pages link it."""
+
+    def to_python(self, value):
+        if value in self.empty_values or not str(value).strip():
+            return None
+        place = chosen_place(str(value))
+        if place is None:
+            raise ValidationError(
+                _(
+                    "We know no place “%(value)s”. Use a state's postal code (place=id) or a "
+                    "state and a place (place=id/boise), as the place finder's links do."
+                ),
+                params={"value": str(value)[:60]},
+            )
+        return place
+
+
+class PlaceFilter(django_filters.Filter):
+    field_class = PlaceField
+    # For the API schema: a well-formed value that names no place is a 404 there, not a 400.
+    pattern = r"^([A-Za-z]{2}(/[a-z0-9-]{1,220})?)?$"
+
+
 def _related_exists(relation: str, lookup: str, values) -> Exists:
     through, source, target = many_to_many(relation)
     return Exists(
@@ -65,6 +105,11 @@ class ListingFilter(django_filters.FilterSet):
     )
     # No filter joins a to-many table (topics and regions use EXISTS), so no DISTINCT is
     # needed, and without it PostgreSQL can read pages straight from the sort-order index.
+    place = PlaceFilter(
+        label=_("Eligible place (state, or state/place)"),
+        method="filter_place",
+        required=False,
+    )
     kind = django_filters.MultipleChoiceFilter(
         label=_("Kind"), choices=Kind.choices, widget=forms.CheckboxSelectMultiple, distinct=False
     )
@@ -128,8 +173,18 @@ class ListingFilter(django_filters.FilterSet):
             *((b.code, b.name) for b in Bureau.objects.order_by("code")),
         ]
 
+    def filter_queryset_without(self, queryset, excluded: str):
+        """The queryset with every filter applied except one group's (disjunctive facets)."""
+        for name, value in self.form.cleaned_data.items():
+            if name != excluded:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def filter_nothing(self, queryset, name, value):
         return queryset
+
+    def filter_place(self, queryset, name, place):
+        return queryset.for_place(place) if place is not None else queryset
 
     def filter_topic(self, queryset, name, values):
         return queryset.filter(_related_exists("topics", "slug", values)) if values else queryset

@@ -1,11 +1,12 @@
 from datetime import datetime
 
 from django import forms
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Bureau, Place, State
 from opportunities import dates
+from opportunities.filters import chosen_place
 from opportunities.models import (
     EducationLevel,
     Format,
@@ -81,7 +82,8 @@ class StudentFinderForm(forms.Form):
             formats=formats,
         )
         if data["field"]:
-            listings = listings.filter(topics=data["field"])
+            # The field's programs, and every program open to students of any field.
+            listings = listings.filter(Q(topics=data["field"]) | Q(open_to_all_fields=True))
         if data["region"]:
             listings = listings.filter(bureaus=data["region"]) | listings.filter(is_global=True)
         return (
@@ -113,6 +115,27 @@ class PreferencesForm(forms.Form):
         help_text=_("For example: Denver, or Denver County. Pick the state too."),
         max_length=200,
         required=False,
+    )
+    education_level = forms.ChoiceField(
+        label=_("Students: what are you studying now? (optional)"),
+        choices=[("", _("Any level")), *EducationLevel.choices],
+        required=False,
+    )
+    us_citizen = forms.ChoiceField(
+        label=_("Students: are you a US citizen? (optional)"),
+        choices=[("", _("Show all")), ("yes", _("Yes")), ("no", _("No"))],
+        required=False,
+    )
+    age = forms.IntegerField(
+        label=_("Students: how old are you? (optional)"),
+        min_value=13,
+        max_value=99,
+        required=False,
+        error_messages={
+            "min_value": _("Programs here start at age 13."),
+            "max_value": _("Enter an age of 99 or less."),
+            "invalid": _("Enter your age as a whole number, such as 19."),
+        },
     )
     topic = forms.ModelMultipleChoiceField(
         label=_("Topics"),
@@ -180,6 +203,9 @@ class PreferencesForm(forms.Form):
             "bureaus": list(data["region"]),
             "kinds": data["kind"],
             "frequency": data["frequency"],
+            "education_level": data.get("education_level") or "",
+            "us_citizen": {"yes": True, "no": False}.get(data.get("us_citizen") or ""),
+            "age": data.get("age"),
         }
 
     @classmethod
@@ -192,6 +218,9 @@ class PreferencesForm(forms.Form):
             "region": [b.code for b in subscription.bureaus.all()],
             "kind": subscription.kinds,
             "frequency": subscription.frequency,
+            "education_level": subscription.education_level,
+            "us_citizen": {True: "yes", False: "no"}.get(subscription.us_citizen, ""),
+            "age": subscription.age,
         }
 
     @classmethod
@@ -202,11 +231,26 @@ class PreferencesForm(forms.Form):
             topics = set(Topic.objects.filter(slug__in=topics).values_list("slug", flat=True))
         if regions:
             regions = set(Bureau.objects.filter(code__in=regions).values_list("code", flat=True))
-        return {
+        initial = {
             "topic": [t for t in params.getlist("topic") if t in topics],
             "region": [r for r in params.getlist("region") if r in regions],
             "kind": [k for k in params.getlist("kind") if k in Kind.values],
         }
+        # The student finder's answers ("Email me these" on /programs/).
+        if params.get("role") in Role.values:
+            initial["role"] = params["role"]
+        if params.get("education_level") in EducationLevel.values:
+            initial["education_level"] = params["education_level"]
+        if params.get("us_citizen") in ("yes", "no"):
+            initial["us_citizen"] = params["us_citizen"]
+        if (params.get("age") or "").isdigit() and 13 <= int(params["age"]) <= 99:
+            initial["age"] = int(params["age"])
+        place = chosen_place(params.get("place", ""))
+        if isinstance(place, State):
+            initial["state"] = place.usps_code
+        elif place is not None:
+            initial.update(state=place.state.usps_code, place_name=place.name)
+        return initial
 
 
 class SubscribeForm(PreferencesForm):

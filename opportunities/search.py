@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
-from django.db.models import Count, F, Q, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -38,6 +38,7 @@ from opportunities.models import (
     Kind,
     Listing,
     Topic,
+    many_to_many,
 )
 
 CANDIDATE_LIMIT = 1000
@@ -165,9 +166,20 @@ def search(
     key = _facets_cache_key(filterset.form.cleaned_data)
     facets = cache.get(key)
     if facets is None:
-        facets = facet_counts(matched, **choices)
+        groups = chosen_groups(filterset)
+        facets = facet_counts(matched, **choices, skip=groups)
+        # Disjunctive facets: a group someone filtered on is counted without its own filter,
+        # so its other values stay visible with the results they would add (one query each).
+        for group in groups:
+            others = filterset.filter_queryset_without(Listing.objects.published(), group)
+            if query is not None:
+                newest = others.filter(search_vector=query).order_by("-published_at", "-id")
+                others = Listing.objects.filter(id__in=newest.values("id")[:CANDIDATE_LIMIT])
+            facets[group] = group_counts(others, group, **choices)
         cache.set(key, facets, FACETS_CACHE_SECONDS)
-    total = sum(facet.count for facet in facets["kind"])  # every listing has one kind
+    chosen_kinds = set(filterset.form.cleaned_data.get("kind") or [])
+    # Every listing has one kind; with kinds chosen, their (disjunctive) counts add up to it.
+    total = sum(f.count for f in facets["kind"] if not chosen_kinds or f.value in chosen_kinds)
     return SearchResults(
         listings=listings,
         total=total,
@@ -193,7 +205,9 @@ def listings_changed() -> None:
 def _facets_cache_key(cleaned: dict) -> str:
     version = cache.get_or_set(VERSION_KEY, 1, None)
     filters = {
-        name: sorted(value) if isinstance(value, list) else " ".join(str(value).lower().split())
+        name: sorted(value)
+        if isinstance(value, list)
+        else getattr(value, "parameter", None) or " ".join(str(value).lower().split())
         for name, value in sorted(cleaned.items())
         if name != "sort" and value not in (None, "", [], False)
     }
@@ -219,7 +233,7 @@ def _page_listings(ids: list[int], query) -> list[Listing]:
     """The page's listings in page order, with their topics and (for a search) a snippet."""
     if not ids:
         return []
-    listings = Listing.objects.filter(id__in=ids).prefetch_related("topics")
+    listings = Listing.objects.filter(id__in=ids).prefetch_related("topics", "target_states")
     if query is not None:
         listings = listings.annotate(
             snippet=SearchHeadline(
@@ -241,13 +255,17 @@ def _page_listings(ids: list[int], query) -> list[Listing]:
     return [by_id[listing_id] for listing_id in ids]
 
 
-def facet_counts(matched, topics: list[tuple], regions: list[tuple]) -> dict[str, list[Facet]]:
-    """Counts of each facet value among the matched listings, in three queries.
+DISJUNCTIVE_GROUPS = ["kind", "topic", "region", "audience", "level", "format", "deadline"]
 
-    `topics` and `regions` are the (value, label) choices the filter form already loaded.
-    """
-    now = timezone.now()
-    choices = {
+
+def chosen_groups(filterset) -> list[str]:
+    cleaned = filterset.form.cleaned_data
+    return [group for group in DISJUNCTIVE_GROUPS if cleaned.get(group)]
+
+
+def _scalar_choices(now) -> dict[str, list[tuple]]:
+    """(value, label, condition) of every facet held in the listing's own columns."""
+    return {
         "kind": [(value, label, Q(kind=value)) for value, label in Kind.choices],
         "audience": [
             (value, label, Q(audiences__contains=[value])) for value, label in Audience.choices
@@ -262,6 +280,17 @@ def facet_counts(matched, topics: list[tuple], regions: list[tuple]) -> dict[str
         ],
         "underserved": [("true", "", Q(targets_underserved=True))],
     }
+
+
+def facet_counts(
+    matched, topics: list[tuple], regions: list[tuple], skip=()
+) -> dict[str, list[Facet]]:
+    """Counts of each facet value among the matched listings, in three queries (fewer when
+    the topic or region group is in `skip`, counted separately).
+
+    `topics` and `regions` are the (value, label) choices the filter form already loaded.
+    """
+    choices = _scalar_choices(timezone.now())
     aggregates = {
         f"{facet}__{value}": Count("id", filter=condition)
         for facet, values in choices.items()
@@ -274,19 +303,54 @@ def facet_counts(matched, topics: list[tuple], regions: list[tuple]) -> dict[str
         for facet, values in choices.items()
     }
     ids = matched.order_by().values("id")
-    topic_counts = dict(
-        Topic.objects.filter(listings__in=ids)
-        .values("slug")
-        .annotate(n=Count("listings"))
-        .values_list("slug", "n")
-    )
+    if "topic" in skip:
+        topic_counts = {}
+    else:
+        topic_counts = dict(
+            Topic.objects.filter(listings__in=ids)
+            .values("slug")
+            .annotate(n=Count("listings"))
+            .values_list("slug", "n")
+        )
     facets["topic"] = [Facet(slug, name, topic_counts.get(slug, 0)) for slug, name in topics]
-    region_counts = dict(
-        Bureau.objects.filter(listings__in=ids)
-        .values("code")
-        .annotate(n=Count("listings"))
-        .values_list("code", "n")
-    )
+    if "region" in skip:
+        region_counts = {}
+    else:
+        region_counts = dict(
+            Bureau.objects.filter(listings__in=ids)
+            .values("code")
+            .annotate(n=Count("listings"))
+            .values_list("code", "n")
+        )
     region_counts["global"] = counts["region__global"]
     facets["region"] = [Facet(code, name, region_counts.get(code, 0)) for code, name in regions]
     return facets
+
+
+def group_counts(listings, group: str, topics: list[tuple], regions: list[tuple]) -> list[Facet]:
+    """Counts of one facet group's values among `listings`, in one query."""
+    if group == "topic":
+        counts = dict(
+            Topic.objects.filter(listings__in=listings.order_by().values("id"))
+            .values("slug")
+            .annotate(n=Count("listings"))
+            .values_list("slug", "n")
+        )
+        return [Facet(slug, name, counts.get(slug, 0)) for slug, name in topics]
+    if group == "region":
+        through, source, target = many_to_many("bureaus")
+        conditions = {
+            code: Q(is_global=True)
+            if code == "global"
+            else Exists(through.objects.filter(**{source: OuterRef("pk"), f"{target}__code": code}))
+            for code, _name in regions
+        }
+        counts = listings.order_by().aggregate(
+            **{f"n_{code}": Count("id", filter=c) for code, c in conditions.items()}
+        )
+        return [Facet(code, name, counts[f"n_{code}"]) for code, name in regions]
+    values = _scalar_choices(timezone.now())[group]
+    counts = listings.order_by().aggregate(
+        **{f"n_{value}": Count("id", filter=condition) for value, _label, condition in values}
+    )
+    return [Facet(value, label, counts[f"n_{value}"]) for value, label, _ in values]

@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from opportunities import calendars, dates, feeds, view_counts
-from opportunities.filters import ListingFilter
+from cities.models import Place, states_matching
+from lib.text import fold
+from opportunities import calendars, dates, feeds, place_choice, view_counts
+from opportunities.filters import ListingFilter, chosen_place
 from opportunities.forms import StudentFinderForm
 from opportunities.markdown import render_markdown
 from opportunities.models import Kind, Listing, Status
@@ -24,6 +26,8 @@ RELATED_COUNT = 4
 
 
 def listing_search(request):
+    if remembered := place_choice.redirect_to_remembered(request):
+        return remembered
     filterset = ListingFilter(request.GET, queryset=Listing.objects.none())
     problems = []
     if not filterset.is_valid():
@@ -33,16 +37,39 @@ def listing_search(request):
             problems.append(f"{label}: {' '.join(errors)}")
     cleaned = filterset.form.cleaned_data
     text, sort = cleaned.get("q") or "", cleaned.get("sort") or ""
+    place = cleaned.get("place")
     try:
         results = search(filterset, text=text, sort=sort, cursor=request.GET.get("after", ""))
     except BadCursor:
         problems.append(_("That page link was damaged, so here is the first page."))
         results = search(filterset, text=text, sort=sort)
-    return render(
-        request,
-        "opportunities/search.html",
-        search_page_context(request, filterset, results, text, problems),
-    )
+    if place is not None:
+        for listing in results.listings:
+            listing.fit = listing.fit_for(place)
+    context = search_page_context(request, filterset, results, text, problems)
+    context["place"] = place
+    context["place_name"] = place_choice.place_name(place) if place is not None else ""
+    context["without_place"] = place_choice.without_place(request.GET)
+    context["suggested_place"] = _place_named(text) if text and place is None else None
+    # An unknown place is a bad address (400), though the page still shows every listing.
+    status = 400 if "place" in filterset.form.errors else 200
+    response = render(request, "opportunities/search.html", context, status=status)
+    place_choice.remember(request, response, place)
+    return response
+
+
+def _place_named(text: str):
+    """The state or place whose whole name was typed into search ("Boise", "boise idaho"), to
+    offer its opportunities instead; None when the words are not a place's name."""
+    if len(text) > 60 or len(text.split()) > 4:
+        return None
+    state = next((s for s in states_matching(text) if fold(s.name) == fold(text)), None)
+    if state is not None:
+        return {"name": state.name, "parameter": state.parameter}
+    place = Place.objects.select_related("state").matching(text).filter(exact=1).first()
+    if place is None:
+        return None
+    return {"name": place_choice.place_name(place), "parameter": place.parameter}
 
 
 def search_page_context(request, filterset, results, text: str, problems: list[str]) -> dict:
@@ -60,7 +87,11 @@ def search_page_context(request, filterset, results, text: str, problems: list[s
         "feed_query": feed_query,
         # "Get these by email" carries the understood filters that a subscription can keep.
         "subscribe_query": urlencode(
-            [(key, value) for key in ("topic", "region", "kind") for value in valid.getlist(key)]
+            [
+                (key, value)
+                for key in ("topic", "region", "kind", "place")
+                for value in valid.getlist(key)
+            ]
         ),
         "facet_groups": _facet_groups(filterset, results.facets, request.GET),
     }
@@ -78,7 +109,8 @@ def _facet_groups(filterset, facets, params) -> list[dict]:
             {
                 "name": name,
                 "legend": filterset.filters[name].label,
-                # Only values with results (or already ticked); labels translated once here.
+                "chosen": bool(chosen),
+                # Every value, zero counts too (shown quietly); labels translated once here.
                 "options": [
                     {
                         "value": f.value,
@@ -87,7 +119,6 @@ def _facet_groups(filterset, facets, params) -> list[dict]:
                         "checked": f.value in chosen,
                     }
                     for f in facets[name]
-                    if f.count or f.value in chosen
                 ],
             }
         )
@@ -103,13 +134,7 @@ def _published_or_404(slug: str) -> Listing:
 
 
 def _detail_context(listing: Listing) -> dict:
-    related = (
-        Listing.objects.open()
-        .filter(topics__in=listing.topics.all())
-        .exclude(pk=listing.pk)
-        .distinct()
-        .order_by("deadline", "-published_at")[:RELATED_COUNT]
-    )
+    related = Listing.objects.related_to(listing)[:RELATED_COUNT]
     return {
         "listing": listing,
         "body_html": render_markdown(listing.body),
@@ -170,11 +195,51 @@ def events_ics(request):
 
 
 def programs(request):
-    form = StudentFinderForm(request.GET or None)
+    if remembered := place_choice.redirect_to_remembered(request):
+        return remembered
+    place = chosen_place(request.GET.get("place", ""))
+    bad_place = place is None and request.GET.get("place", "").strip() != ""
+    answers = request.GET.copy()
+    answers.pop("place", None)
+    form = StudentFinderForm(answers if answers or place is not None else None)
     listings = None
     if form.is_valid():
         listings = form.matching_programs()
-    return render(request, "opportunities/programs.html", {"form": form, "listings": listings})
+        if place is not None:
+            listings = listings.for_place(place)
+    context = {
+        "form": form,
+        "listings": listings,
+        "subscribe_query": _student_subscription_query(form, place),
+        "place": place,
+        "place_name": place_choice.place_name(place) if place is not None else "",
+        "without_place": place_choice.without_place(request.GET),
+        "bad_place": bad_place,
+    }
+    response = render(
+        request, "opportunities/programs.html", context, status=400 if bad_place else 200
+    )
+    place_choice.remember(request, response, place)
+    return response
+
+
+def _student_subscription_query(form, place) -> str:
+    """ "Email me these": the student's answers carried to the subscription form."""
+    pairs = [("role", "student")]
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        pairs += [
+            (name, data[name]) for name in ("education_level", "us_citizen") if data.get(name)
+        ]
+        if data.get("age") is not None:
+            pairs.append(("age", data["age"]))
+        if data.get("field"):
+            pairs.append(("topic", data["field"].slug))
+        if data.get("region"):
+            pairs.append(("region", data["region"].code))
+    if place is not None:
+        pairs.append(("place", place.parameter))
+    return urlencode(pairs)
 
 
 def _structured_data(listing: Listing) -> str:

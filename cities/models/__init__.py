@@ -12,6 +12,8 @@ from cities.models.places import (
     Place,
     PlaceQuerySet,
     State,
+    search_names,
+    states_matching,
 )
 from cities.models.priorities import MAX_PRIORITIES, PriorityRanking, PriorityResponse
 from cities.models.solutions import LocalSolution, SolutionStatus
@@ -34,4 +36,6 @@ __all__ = [
     "SisterCity",
     "SolutionStatus",
     "State",
+    "search_names",
+    "states_matching",
 ]

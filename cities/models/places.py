@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from lib.text import fold
+
 
 class Bureau(models.Model):
     """A State Department regional bureau (AF, EAP, EUR, NEA, SCA, WHA)."""
@@ -139,6 +141,15 @@ class State(LeaderOffice):
         return self.usps_code.lower()
 
     @property
+    def parameter(self) -> str:
+        """The value of ?place= that chooses this state: "id"."""
+        return self.slug
+
+    @property
+    def government_level(self) -> str:
+        return "territory" if self.kind == self.Kind.TERRITORY else "state"
+
+    @property
     def leader_office_label(self) -> str:
         if self.kind == self.Kind.DISTRICT:
             return _("Mayor's office")
@@ -151,6 +162,69 @@ class PlaceQuerySet(models.QuerySet):
 
     def search(self, text: str):
         return self.filter(name__icontains=text) if text else self
+
+    def matching(self, text: str):
+        """Places one of whose names starts with the words typed, forgiving accents, case and
+        punctuation ("Tucsón", "st. louis", "new york city"); exact names first, then the
+        largest. A trailing state name or postal code ("Boise, Idaho", "tucson az") narrows."""
+        folded = fold(text)
+        if not folded:
+            return self.annotate(exact=models.Value(0)).none()
+        places = self
+        state = _trailing_state(folded)
+        if state is not None:
+            folded, places = state[0], self.filter(state=state[1])
+            if not folded:
+                return self.annotate(exact=models.Value(0)).none()
+        variants = {folded}
+        if folded.endswith(" city"):  # "Boise City" is Boise; "New York City" keeps its name
+            variants.add(folded.removesuffix(" city"))
+        starts, exact = Q(), Q()
+        for variant in variants:
+            starts |= Q(search_names__contains=f"|{variant}")
+            exact |= Q(search_names__contains=f"|{variant}|")
+        return (
+            places.filter(starts)
+            .annotate(exact=models.Case(models.When(exact, then=1), default=0))
+            .order_by("-exact", models.F("population").desc(nulls_last=True), "name", "id")
+        )
+
+    def from_parameter(self, value: str):
+        """The place named by ?place=<state>/<place-slug>, or None."""
+        code, _slash, slug = value.partition("/")
+        if not slug or len(code) != 2:
+            return None
+        return self.select_related("state").filter(state__usps_code=code.upper(), slug=slug).first()
+
+
+def _trailing_state(folded: str):
+    """("boise", <Idaho>) for "boise idaho" or "boise id"; None when no state ends the text."""
+    words = folded.split()
+    if len(words) < 2:
+        return None
+    for state in State.objects.only("id", "name", "usps_code"):
+        for suffix in (fold(state.name), state.usps_code.lower()):
+            if folded.endswith(" " + suffix):
+                return folded.removesuffix(" " + suffix).strip(), state
+    return None
+
+
+def states_matching(text: str):
+    """States, DC and territories whose name starts with the words typed, or whose postal code
+    they are ("id", "Puerto Rico", "district of columbia")."""
+    folded = fold(text)
+    if not folded:
+        return []
+    return [
+        state
+        for state in State.objects.order_by("name")
+        if fold(state.name).startswith(folded) or state.usps_code.lower() == folded
+    ]
+
+
+def search_names(name: str, aliases=()) -> str:
+    """The folded names a place is found by, each between bars: "|new york city|brooklyn|"."""
+    return "|" + "|".join(fold(n) for n in [name, *aliases] if fold(n)) + "|"
 
 
 class Place(LeaderOffice):
@@ -172,6 +246,8 @@ class Place(LeaderOffice):
     time_zone = models.CharField(_("time zone"), max_length=60, blank=True)
     geonames_id = models.PositiveIntegerField(_("GeoNames ID"), null=True, blank=True, unique=True)
     fips_code = models.CharField(_("FIPS code"), max_length=5, null=True, blank=True, unique=True)
+    # Folded names to match what people type (see lib.text.fold), boroughs with their city.
+    search_names = models.TextField(_("names to find it by"), blank=True, editable=False)
     # Set by staff (no census indicator ships in a package we can use); see README, "Reach".
     is_underserved = models.BooleanField(
         _("underserved"),
@@ -217,8 +293,22 @@ class Place(LeaderOffice):
     def __str__(self) -> str:
         return f"{self.name}, {self.state.usps_code}"
 
+    def save(self, *args, **kwargs):
+        if not self.search_names or fold(self.name) not in self.search_names.split("|"):
+            self.search_names = search_names(self.name)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("cities:place", args=[self.state.slug, self.slug])
+
+    @property
+    def parameter(self) -> str:
+        """The value of ?place= that chooses this place: "id/boise"."""
+        return f"{self.state.slug}/{self.slug}"
+
+    @property
+    def government_level(self) -> str:
+        return "county" if self.kind == self.Kind.COUNTY else "city"
 
     @property
     def leader_office_label(self) -> str:

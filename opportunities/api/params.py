@@ -90,7 +90,7 @@ def filterset_parameters(filterset_class) -> list[OpenApiParameter]:
         elif isinstance(filter_, django_filters.BooleanFilter):
             parameters.append(OpenApiParameter(name, OpenApiTypes.BOOL, description=description))
         else:
-            schema = {"type": "string", "pattern": NO_NUL}
+            schema = {"type": "string", "pattern": getattr(filter_, "pattern", NO_NUL)}
             if getattr(field, "max_length", None):
                 schema["maxLength"] = field.max_length
             parameters.append(OpenApiParameter(name, schema, description=description))

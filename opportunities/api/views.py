@@ -3,6 +3,8 @@ pages), states and places. Every response is JSON, errors included."""
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django.db.models import prefetch_related_objects
 from django.http import JsonResponse
@@ -33,6 +35,7 @@ from opportunities.api.serializers import (
     StateSerializer,
 )
 from opportunities.filters import ListingFilter
+from opportunities.filters import PlaceFilter as ListingPlaceFilter
 from opportunities.models import Listing, Status
 from opportunities.search import PAGE_SIZE, BadCursor, search
 
@@ -129,10 +132,16 @@ class ListingList(APIView):
         '"quoted phrases", `or`, `-not` and `word*` prefixes. The default order is best match '
         "for a text search and newest first otherwise; ties are broken by id, so pages never "
         "repeat or skip a listing.",
-        responses={200: ListingPageSerializer, **errors(400, 401, 429)},
+        responses={200: ListingPageSerializer, **errors(400, 401, 404, 429)},
     )
     def get(self, request):
         filterset, problems = read_listing_search(request.query_params)
+        if list(problems) == ["place"] and re.match(
+            ListingPlaceFilter.pattern, request.query_params.get("place", "")
+        ):
+            raise NotFound(
+                _("We know no place “%(place)s”.") % {"place": request.query_params["place"]}
+            )
         size = page_size(request.query_params)
         if size is None:
             problems["page_size"] = [PAGE_SIZE_ERROR]
@@ -257,7 +266,8 @@ class PlaceFilter(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(label=gettext_lazy("Type"), choices=Place.Kind.choices)
     q = django_filters.CharFilter(
-        label=gettext_lazy("Name contains"), field_name="name", lookup_expr="icontains"
+        label=gettext_lazy("Name (as the place finder matches it: accents and case ignored)"),
+        method="filter_name",
     )
 
     class Meta:
@@ -274,6 +284,9 @@ class PlaceFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         return queryset.filter(state__usps_code=value)
+
+    def filter_name(self, queryset, name, value):
+        return queryset.matching(value)
 
 
 class PlaceListSchema(AutoSchema):

@@ -45,6 +45,9 @@ class Preferences:
     kinds: tuple[str, ...]
     state_id: int | None
     place_id: int | None
+    education_level: str = ""
+    us_citizen: bool | None = None
+    age: int | None = None
 
     @classmethod
     def of(cls, subscription: Subscription) -> Preferences:
@@ -55,7 +58,14 @@ class Preferences:
             kinds=tuple(sorted(subscription.kinds or ())),
             state_id=subscription.state_id,
             place_id=subscription.place_id,
+            education_level=subscription.education_level,
+            us_citizen=subscription.us_citizen,
+            age=subscription.age,
         )
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == Role.STUDENT or bool(self.education_level)
 
 
 def with_preferences(subscriptions: QuerySet) -> QuerySet:
@@ -91,15 +101,25 @@ def matching_listings(preferences: Preferences, since: datetime | None, as_of: d
     listings = Listing.objects.open(as_of)
     if preferences.kinds:
         listings = listings.filter(kind__in=preferences.kinds)
-    if audience := AUDIENCE_OF_ROLE.get(preferences.role):
+    if preferences.is_student:
+        # The programs this student may apply for, as the student finder finds them.
+        listings = listings.for_student(
+            education_level=preferences.education_level,
+            us_citizen=preferences.us_citizen,
+            age=preferences.age,
+        )
+    elif audience := AUDIENCE_OF_ROLE.get(preferences.role):
         listings = listings.filter(Q(audiences=[]) | Q(audiences__contains=[audience]))
     if preferences.topic_ids:
         through, source, target = many_to_many("topics")
-        listings = listings.filter(
+        in_topics = Q(
             pk__in=through.objects.filter(**{f"{target}_id__in": preferences.topic_ids}).values(
                 f"{source}_id"
             )
         )
+        if preferences.is_student:
+            in_topics |= Q(open_to_all_fields=True)  # a field keeps programs open to all
+        listings = listings.filter(in_topics)
     if preferences.bureau_ids:
         through, source, target = many_to_many("bureaus")
         listings = listings.filter(

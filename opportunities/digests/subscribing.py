@@ -80,6 +80,9 @@ def save_preferences(subscription: Subscription, preferences: dict) -> None:
     subscription.place = place
     subscription.state = place.state if place else preferences.get("state")
     subscription.kinds = sorted(preferences.get("kinds") or [])
+    subscription.education_level = preferences.get("education_level") or ""
+    subscription.us_citizen = preferences.get("us_citizen")
+    subscription.age = preferences.get("age")
     subscription.frequency = preferences["frequency"]
     subscription.save()
     subscription.topics.set(preferences.get("topics") or [])

@@ -20,7 +20,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -118,6 +118,21 @@ def time_zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+LEVEL_PLURALS = {
+    GovernmentLevel.CITY: _("cities"),
+    GovernmentLevel.COUNTY: _("counties"),
+    GovernmentLevel.STATE: _("states"),
+    GovernmentLevel.TRIBAL: _("tribal governments"),
+    GovernmentLevel.TERRITORY: _("territories"),
+}
+
+
+def _list_words(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(words[:-1]), "last": words[-1]}
+
+
 def validate_time_zone(value: str) -> None:
     if value not in time_zone_names():
         raise ValidationError(
@@ -165,19 +180,67 @@ class ListingQuerySet(models.QuerySet):
         return self.open(now).filter(deadline__lte=now + timedelta(days=days)).order_by("deadline")
 
     def for_state(self, state: State):
-        """Listings for every US place, or for the given state in particular."""
-        return self.filter(Q(target_states__isnull=True) | Q(target_states=state)).distinct()
+        """Listings for every US place, or for the given state in particular. EXISTS rather
+        than a join, so no DISTINCT and pages still read straight from the sort index."""
+        through = Listing.target_states.through
+        targeted = Exists(through.objects.filter(listing_id=OuterRef("pk")))
+        in_state = Exists(through.objects.filter(listing_id=OuterRef("pk"), state_id=state.pk))
+        return self.filter(~targeted | in_state)
 
-    def for_place(self, place: Place):
-        """Listings whose local-government eligibility fits the place."""
-        level = GovernmentLevel.COUNTY if place.kind == Place.Kind.COUNTY else GovernmentLevel.CITY
+    def for_place(self, place: Place | State):
+        """Listings whose eligibility fits the place: its state among the target states (or
+        none named), its level of government among the levels (or none named), and, for a
+        city or county, its population within the range. A state is its own government (a
+        territory's level is "territory"); GeoNames gives states no population."""
+        if isinstance(place, State):
+            levels = [place.government_level]
+            if place.kind == State.Kind.DISTRICT:  # DC's mayor is also its governor
+                levels.append(GovernmentLevel.CITY)
+            return self.for_state(place).filter(
+                Q(government_levels=[]) | Q(government_levels__overlap=levels)
+            )
         population = place.population or 0
         return (
             self.for_state(place.state)
-            .filter(Q(government_levels=[]) | Q(government_levels__contains=[level]))
+            .filter(
+                Q(government_levels=[]) | Q(government_levels__contains=[place.government_level])
+            )
             .filter(Q(min_population__isnull=True) | Q(min_population__lte=population))
             .filter(Q(max_population__isnull=True) | Q(max_population__gte=population))
         )
+
+    def related_to(self, listing: Listing):
+        """Open listings like this one: sharing topics, kind or audience, on the same side
+        (student programs with student programs, local leaders' listings with theirs) unless
+        nothing else fits, and open to the places this one is open to."""
+        topics = Listing.topics.through.objects.filter(
+            listing_id=OuterRef("pk"), topic_id__in=listing.topics.values("id")
+        )
+        same = [Q(Exists(topics)), Q(kind=listing.kind)]
+        if listing.audiences:
+            same.append(Q(audiences__overlap=listing.audiences))
+        student = Q(kind__in=STUDENT_KINDS)
+        same_side = student if listing.is_student_program else ~student
+        shared = Q()
+        for condition in same:
+            shared |= condition
+        candidates = self.open().exclude(pk=listing.pk).filter(shared)
+        states = [state.pk for state in listing.target_states.all()]
+        if states:
+            through = Listing.target_states.through
+            candidates = candidates.filter(
+                ~Exists(through.objects.filter(listing_id=OuterRef("pk")))
+                | Exists(through.objects.filter(listing_id=OuterRef("pk"), state_id__in=states))
+            )
+        if listing.government_levels:
+            candidates = candidates.filter(
+                Q(government_levels=[]) | Q(government_levels__overlap=listing.government_levels)
+            )
+        score = sum((models.Case(models.When(c, then=1), default=0) for c in same), models.Value(0))
+        return candidates.annotate(
+            same_side=models.Case(models.When(same_side, then=1), default=0),
+            likeness=score,
+        ).order_by("-same_side", "-likeness", F("deadline").asc(nulls_last=True), "-id")
 
     def for_student(
         self,
@@ -188,9 +251,11 @@ class ListingQuerySet(models.QuerySet):
         paid_only: bool = False,
         formats: list[str] | None = None,
     ):
-        # Student kinds that are meant for students (an exchange may be for mayors instead).
-        qs = self.filter(kind__in=STUDENT_KINDS).filter(
-            Q(audiences=[]) | Q(audiences__contains=[Audience.STUDENTS])
+        """Programs a student may apply for, found by audience and eligibility, not by kind:
+        a scholarship filed as funding (Gilman, Boren) is for students when its audience says
+        so; a student kind with no audience named counts too (an exchange for mayors does not)."""
+        qs = self.filter(
+            Q(audiences__contains=[Audience.STUDENTS]) | Q(kind__in=STUDENT_KINDS, audiences=[])
         )
         if education_level:
             qs = qs.filter(Q(education_levels=[]) | Q(education_levels__contains=[education_level]))
@@ -258,6 +323,13 @@ class Listing(models.Model):
     min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
     is_paid = models.BooleanField(_("paid or with a stipend"), default=False)
+    open_to_all_fields = models.BooleanField(
+        _("open to students of every field"),
+        default=False,
+        db_default=False,  # rows written by COPY (bulk loads, benchmarks) need no value
+        help_text=_("Tick when no field of study or major is required; the student finder then "
+                    "shows it whatever field a student chooses."),
+    )  # fmt: skip
     format = models.CharField(
         _("format"), max_length=10, choices=Format.choices, default=Format.IN_PERSON
     )
@@ -456,6 +528,35 @@ class Listing(models.Model):
         return [
             EducationLevel(v).label for v in self.education_levels if v in EducationLevel.values
         ]
+
+    def fit_for(self, place: Place | State) -> str:
+        """One line on why the listing fits the place: "Open to cities of 10,000–500,000 in
+        Idaho". Needs target_states prefetched (or costs a query)."""
+        state = place if isinstance(place, State) else place.state
+        targeted = bool(self.target_states.all())
+        where = _("in %(state)s") % {"state": state.name} if targeted else _("anywhere in the US")
+        if (
+            not self.government_levels
+            and self.min_population is None
+            and self.max_population is None
+        ):
+            if self.is_student_program or Audience.STUDENTS in self.audiences:
+                return _("Open to students %(where)s") % {"where": where}
+            return _("Open to every place %(where)s") % {"where": where}
+        who = _list_words(
+            [str(LEVEL_PLURALS[v]) for v in self.government_levels if v in LEVEL_PLURALS]
+        )
+        who = who or str(_("places"))
+        low, high = self.min_population, self.max_population
+        if low is not None and high is not None:
+            size = _("of %(low)s–%(high)s") % {"low": f"{low:,}", "high": f"{high:,}"}
+        elif low is not None:
+            size = _("of %(low)s or more") % {"low": f"{low:,}"}
+        elif high is not None:
+            size = _("of up to %(high)s") % {"high": f"{high:,}"}
+        else:
+            size = _("of any size")
+        return _("Open to %(who)s %(size)s %(where)s") % {"who": who, "size": size, "where": where}
 
     @property
     def is_student_program(self) -> bool:

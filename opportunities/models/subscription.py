@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cities.models import Bureau, Place, State
-from opportunities.models.listing import Kind, Listing, Topic, choice_array
+from opportunities.models.listing import EducationLevel, Kind, Listing, Topic, choice_array
 
 
 class Role(models.TextChoices):
@@ -75,6 +75,16 @@ class Subscription(models.Model):
         Bureau, blank=True, related_name="subscriptions", verbose_name=_("regions")
     )
     kinds = choice_array(Kind.choices, _("kinds"))
+    # A student's answers from the program finder; their digest keeps to what they may apply for.
+    education_level = models.CharField(
+        _("education level"),
+        max_length=20,
+        choices=EducationLevel.choices,
+        blank=True,
+        db_default="",
+    )
+    us_citizen = models.BooleanField(_("US citizen"), null=True, blank=True)
+    age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
     frequency = models.CharField(
         _("how often"), max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY
     )

@@ -204,7 +204,7 @@ def test_map_metric_switch_works_without_javascript(browser, channel):
     page = context.new_page()
     page.goto(channel + "/states/")
     page.get_by_role("link", name="Places with international ties").click()
-    page.wait_for_url("**/states/?metric=ties")
+    page.wait_for_url("**/states/?metric=places_with_ties")
     assert page.locator("#map-heading").inner_text() == "Map: places with international ties"
     assert page.locator('a[aria-label="Colorado: 2 places with international ties"]').count() == 1
     context.close()

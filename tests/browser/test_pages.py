@@ -46,7 +46,7 @@ def test_map_states_are_links_to_their_profiles(page, portal):
 
 def test_territory_boxes_link_to_their_profiles(page, portal):
     page.goto(portal + "/states/")
-    page.get_by_role("link", name="PR (Puerto Rico: 0 places with a profile)").click()
+    page.get_by_role("link", name="PR (Puerto Rico: 0 international ties)").click()
     page.wait_for_url(portal + "/states/pr/")
     assert page.locator("h1").inner_text() == "Puerto Rico"
 
@@ -59,7 +59,7 @@ def test_map_is_usable_by_keyboard(page, portal):
         label = page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
         if label.startswith("Alabama"):
             break
-    assert label == "Alabama: 0 places with a profile"
+    assert label == "Alabama: 0 international ties"  # the default map
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith("Alaska")
     page.keyboard.press("Shift+Tab")

@@ -195,7 +195,7 @@ def test_staff_flag_places_underserved_in_the_admin(client, states):
 @pytest.mark.parametrize(
     ("metric", "label"),
     [
-        ("ties", "Colorado: 1 place with international ties"),
+        ("places_with_ties", "Colorado: 1 place with international ties"),
         ("solutions", "Colorado: 1 place with published local solutions"),
         ("opportunities", "Colorado: 2 open opportunities"),
         ("places", "Colorado: 4 places with a profile"),

@@ -78,3 +78,12 @@ def test_unknown_minimum_population_is_a_clear_error(db):
     with pytest.raises(CommandError, match="--min-population must be one of 500, 1000, 5000"):
         call_command("load_places", "--min-population", "42")
     assert not State.objects.exists()
+
+
+@pytest.mark.django_db
+def test_boroughs_belong_to_new_york_city():
+    call_command("load_places", "--min-population", "15000", verbosity=0)
+    new_york = Place.objects.get(state__usps_code="NY", name="New York City")
+    assert not Place.objects.filter(state__usps_code="NY", name="Brooklyn").exists()
+    assert Place.objects.matching("brooklyn").first() == new_york
+    assert Place.objects.matching("Manhattan").first().state.usps_code == "NY"

@@ -151,3 +151,17 @@ def test_place_profile_query_count_does_not_grow_with_ties_or_peers(
         response = client.get(place.get_absolute_url())
     assert response.content.decode().count("Ville ") == 8
     assert Place.objects.count() == 9
+
+
+def test_a_place_with_nothing_recorded_sees_similar_places_with_ties(client, states):
+    from cities.models import NetworkMembership, State
+
+    idaho = State.objects.get(usps_code="ID")
+    ketchum = PlaceFactory(name="Ketchum", state=idaho, population=3_555)
+    sandpoint = PlaceFactory(name="Sandpoint", state=idaho, population=6_000)
+    PlaceFactory(name="Quiet Town", state=idaho, population=3_600)  # no ties
+    NetworkMembership.objects.create(place=sandpoint, network="ICLEI")
+    html = client.get(ketchum.get_absolute_url()).content.decode()
+    peers = html[html.index('id="peers-heading"') :]
+    assert "Sandpoint" in peers and "ICLEI" in peers
+    assert "Quiet Town" not in peers

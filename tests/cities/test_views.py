@@ -23,7 +23,7 @@ def test_map_links_every_state_dc_and_territory(client, states):
 
 def test_map_colors_states_by_places_with_a_profile(client, states):
     PlaceFactory.create_batch(3)  # Colorado
-    html = client.get("/states/").content.decode()
+    html = client.get("/states/", {"metric": "places"}).content.decode()
     colorado = re.search(r'aria-label="Colorado: ([\d,]+) places? with a profile"', html)
     assert colorado.group(1) == "3"
     assert 'aria-label="Wyoming: 0 places with a profile"' in html
@@ -33,7 +33,7 @@ def test_map_colors_states_by_places_with_a_profile(client, states):
 def test_map_table_lists_counts_per_state(client, states):
     PlaceFactory.create_batch(2)
     PlaceFactory(kind=Place.Kind.COUNTY, name="Denver County")
-    html = client.get("/states/").content.decode()
+    html = client.get("/states/", {"metric": "places"}).content.decode()
     row = re.search(r"Colorado</a></th>(.*?)</tr>", html, re.S).group(1)
     assert re.findall(r'data-sort-value="(\d+)"', row) == ["3", "2", "1"]
 
@@ -96,8 +96,9 @@ def test_state_profile_query_count_does_not_grow_with_places(
     client, states, django_assert_max_num_queries
 ):
     PlaceFactory.create_batch(60)
-    # state, largest, count, page, open listings, four kinds of ties, solutions
-    with django_assert_max_num_queries(11):
+    # state, largest, count, page, four of listings (for leaders, students, closing soon, how
+    # many) and their prefetches (3), four kinds of ties, solutions
+    with django_assert_max_num_queries(16):
         assert client.get("/states/co/").status_code == 200
 
 
@@ -121,8 +122,9 @@ def test_county_profile_names_the_county_executive(client, states):
 
 def test_city_profile_query_count(client, states, django_assert_max_num_queries):
     PlaceFactory(name="Denver", slug="denver")
-    # place with its state, open listings, four kinds of ties, solutions, peers (networks, topics)
-    with django_assert_max_num_queries(9):
+    # place with its state, four of listings (for leaders, students, closing soon, how many),
+    # four kinds of ties, solutions from the place and from its state, peers (three)
+    with django_assert_max_num_queries(15):
         assert client.get("/states/co/denver/").status_code == 200
 
 
@@ -182,3 +184,55 @@ def test_map_table_lists_states_in_alphabetical_order(client, states):
     names = re.findall(r'<th scope="row" data-sort-value="([^"]+)">', html)
     assert names == sorted(names)
     assert names[:3] == ["Alabama", "Alaska", "American Samoa"]
+
+
+def test_a_place_page_is_about_the_place(client, states):
+    from cities.models import State
+    from opportunities.models import Audience, GovernmentLevel, Kind
+    from tests.factories import ListingFactory
+
+    idaho = State.objects.get(usps_code="ID")
+    PlaceFactory(name="Boise", slug="boise", state=idaho, population=235_684)
+    ListingFactory(title="Student award", kind=Kind.EXCHANGE, audiences=[Audience.STUDENTS])
+    ListingFactory(title="Arizona grant").target_states.set([State.objects.get(usps_code="AZ")])
+    ListingFactory(
+        title="Big cities only", government_levels=[GovernmentLevel.CITY], min_population=500_000
+    )
+    ListingFactory(title="Idaho grant").target_states.set([idaho])
+    html = client.get("/states/id/boise/").content.decode()
+    leaders = html[html.index('id="opportunities-heading"') : html.index('id="closing-heading"')]
+    assert "Idaho grant" in leaders and "Student award" not in leaders
+    assert "Arizona grant" not in html and "Big cities only" not in html
+    assert "Open to every place in Idaho" in html
+    students = html[html.index('id="students-heading"') :]
+    assert "Student award" in students
+    assert "All 2 opportunities for Boise" in html
+    assert "/opportunities/?place=id/boise" in html.replace("%2F", "/")
+    assert "/solutions/submit/?state=ID&amp;place_name=Boise" in html
+    assert "/priorities/?state=ID&amp;place_name=Boise" in html
+
+
+def test_the_map_shows_international_ties_by_default(client, states):
+    from cities.models import NetworkMembership
+
+    denver = PlaceFactory(name="Denver")
+    colorado = State.objects.get(usps_code="CO")
+    NetworkMembership.objects.create(place=denver, network="C40 Cities")
+    NetworkMembership.objects.create(state=colorado, network="Under2 Coalition")
+    html = client.get("/states/").content.decode()
+    assert 'aria-label="Colorado: 2 international ties"' in html
+    assert 'aria-label="Wyoming: 0 international ties"' in html
+
+
+def test_the_opportunities_map_counts_what_fits_each_state(client, states):
+    from opportunities.models import GovernmentLevel
+    from tests.factories import ListingFactory
+
+    ListingFactory(government_levels=[])
+    ListingFactory(government_levels=[GovernmentLevel.CITY])  # no state government fits
+    ListingFactory().target_states.set([State.objects.get(usps_code="CO")])
+    ListingFactory(government_levels=[GovernmentLevel.TERRITORY])
+    html = client.get("/states/", {"metric": "opportunities"}).content.decode()
+    assert 'aria-label="Colorado: 2 open opportunities"' in html
+    assert 'aria-label="Wyoming: 1 open opportunity"' in html
+    assert "Guam: 2 open opportunities" in html  # a territory's level is "territory"

@@ -80,7 +80,9 @@ def test_closed_listings_stay_readable_and_say_they_are_closed(client):
 def test_related_listings_share_a_topic(client):
     listing = ListingFactory(title="Main")
     ListingFactory(title="Sibling")
-    ListingFactory(title="Stranger", topics=[topic("housing")])
+    ListingFactory(
+        title="Stranger", topics=[topic("housing")], kind=Kind.EVENT, audiences=["business"]
+    )
     html = client.get(listing.get_absolute_url()).content.decode()
     related = html[html.index('id="related-heading"') :]
     assert "Sibling" in related and "Stranger" not in related
@@ -172,9 +174,31 @@ def test_state_and_city_pages_list_the_listings_that_target_them(client, states)
     PlaceFactory(name="Small Town", slug="small-town", population=8_000)
 
     state_html = client.get("/states/co/").content.decode()
-    for listing in (everywhere, only_colorado, big_cities, counties):
+    for listing in (everywhere, only_colorado, big_cities):
         assert listing.title in state_html
-    assert "Only Wyoming" not in state_html
+    # The state page is about the state: a county-only listing is not for its government.
+    assert "Only Wyoming" not in state_html and counties.title not in state_html
     city_html = client.get("/states/co/small-town/").content.decode()
     assert "For every place" in city_html and "Only Colorado" in city_html
     assert "Big cities only" not in city_html and "Counties only" not in city_html
+
+
+def test_related_listings_stay_on_the_same_side_and_share_something(client, states):
+    from opportunities.models import Audience, Kind
+    from tests.factories import ListingFactory, topic
+
+    summit = ListingFactory(
+        title="Investment summit", kind=Kind.EVENT, audiences=[Audience.LOCAL_GOVERNMENT]
+    )
+    ListingFactory(title="Language award", kind=Kind.EXCHANGE, audiences=[Audience.STUDENTS])
+    ListingFactory(title="Trade mission", kind=Kind.TRADE_MISSION, topics=[topic("climate")])
+    ListingFactory(
+        title="Unrelated event elsewhere",
+        kind=Kind.FUNDING,
+        audiences=[Audience.BUSINESS],
+        topics=[topic("democracy-and-governance")],
+    )
+    related = [r.title for r in client.get(summit.get_absolute_url()).context["related"]]
+    assert related[0] == "Trade mission"
+    assert "Unrelated event elsewhere" not in related
+    assert related.index("Language award") > related.index("Trade mission")

@@ -76,7 +76,7 @@ def test_facet_counts_agree_with_the_results(client):
     html = client.get("/opportunities/").content.decode()
     counts = dict(
         re.findall(
-            r'id="([a-z]+-[a-z_-]+)"[^>]*>\s*<label[^>]*>[^<]*<span class="text-base">\((\d+)\)',
+            r'id="([a-z]+-[a-z_-]+)"[^>]*>\s*<label[^>]*>[^<]*<span class="facet-count">\((\d+)\)',
             html,
         )
     )
@@ -215,7 +215,7 @@ def test_any_parameters_render_the_search_page(client, params):
 
 def event_count(client, **params):
     html = client.get("/opportunities/", params).content.decode()
-    match = re.search(r'for="kind-event">[^<]*<span class="text-base">\((\d+)\)', html)
+    match = re.search(r'for="kind-event">[^<]*<span class="facet-count">\((\d+)\)', html)
     return int(match.group(1)) if match else 0
 
 

@@ -17,9 +17,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--min-population",
             type=int,
-            default=5000,
+            default=reference.DEFAULT_MIN_POPULATION,
             help="Smallest city population to load: one of "
-            f"{', '.join(map(str, reference.MIN_POPULATION_CHOICES))} (default 5000).",
+            f"{', '.join(map(str, reference.MIN_POPULATION_CHOICES))} "
+            f"(default {reference.DEFAULT_MIN_POPULATION}).",
         )
 
     def handle(self, *args, min_population, verbosity, **options):

@@ -14,11 +14,22 @@ from opportunities.models import Listing, Status
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "listings.json"
 
 
+# Not an importer column (the CSV format is shared with exports): set after the import.
+NOT_IMPORTED = ("open_to_all_fields",)
+
+
 def _as_row(item: dict) -> dict:
     return {
         key: "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
         for key, value in item.items()
+        if key not in NOT_IMPORTED
     }
+
+
+def _mark_open_to_all_fields(items: list[dict]) -> None:
+    """Programs whose stated requirements name no field of study (listings loaded before too)."""
+    slugs = [slugify(item["title"])[:200] for item in items if item.get("open_to_all_fields")]
+    Listing.objects.filter(slug__in=slugs, open_to_all_fields=False).update(open_to_all_fields=True)
 
 
 class Command(BaseCommand):
@@ -38,6 +49,7 @@ class Command(BaseCommand):
         new_items = [item for item in items if slugify(item["title"])[:200] not in existing]
         rows = [_as_row(demo_row(item)) for item in new_items]
         if not rows:
+            _mark_open_to_all_fields(items)
             self.stdout.write(f"Demo listings: all {len(items)} already loaded.")
             return
         report = importing.import_rows(rows, status=Status.PUBLISHED)
@@ -45,6 +57,7 @@ class Command(BaseCommand):
             for problem in report.problems:
                 self.stderr.write(str(problem))
             raise CommandError(report.summary())
+        _mark_open_to_all_fields(items)
         closed_titles = {item["title"] for item in new_items if item.get("closed")}
         publishing.archive(
             [listing for listing in report.created if listing.title in closed_titles],
