@@ -44,6 +44,8 @@ BIGGEST_ID = 2**63 - 1
 RELATIONS = ["topics", "bureaus", "countries", "target_states", "source"]
 
 ERRORS = {
+    # Any request may get one: a NUL byte or bytes that are not UTF-8 anywhere in it are a 400
+    # before the endpoint is reached (diplomacy/bad_input.py).
     400: OpenApiResponse(ErrorSerializer, description="A parameter is not valid."),
     401: OpenApiResponse(ErrorSerializer, description="The API key is not valid or revoked."),
     404: OpenApiResponse(ErrorSerializer, description="Nothing with that identifier."),
@@ -75,11 +77,13 @@ def detail_schema(summary: str, serializer, name: str, schema: dict, description
     return extend_schema(
         summary=summary,
         parameters=[OpenApiParameter(name, schema, OpenApiParameter.PATH, description=description)],
-        responses={200: serializer, **errors(401, 404, 429)},
+        responses={200: serializer, **errors(400, 401, 404, 429)},
     )
 
 
 PAGE_SIZE_ERROR = gettext_lazy("Use a whole number from 1 to 100.")
+PLACE_ID_ERROR = gettext_lazy("Use a whole number from 1 to 9223372036854775807.")
+PLACE_NAME_MAX_LENGTH = 100
 
 
 def page_size(params) -> int | None:
@@ -103,7 +107,7 @@ class ApiRootSerializer(serializers.Serializer):
 class ApiRoot(APIView):
     @extend_schema(
         summary="Where everything is",
-        responses={200: ApiRootSerializer, **errors(401, 429)},
+        responses={200: ApiRootSerializer, **errors(400, 401, 429)},
     )
     def get(self, request):
         return Response(
@@ -268,6 +272,7 @@ class PlaceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=gettext_lazy("Name (as the place finder matches it: accents and case ignored)"),
         method="filter_name",
+        max_length=PLACE_NAME_MAX_LENGTH,
     )
 
     class Meta:
@@ -280,7 +285,6 @@ class PlaceFilter(django_filters.FilterSet):
             (code, code)
             for code in State.objects.order_by("usps_code").values_list("usps_code", flat=True)
         ]
-        self.form.fields["q"].max_length = 100
 
     def filter_state(self, queryset, name, value):
         return queryset.filter(state__usps_code=value)
@@ -327,8 +331,10 @@ class PlaceDetail(generics.RetrieveAPIView):
     queryset = Place.objects.select_related("state")
 
     def get_object(self):
-        if self.kwargs["id"] > BIGGEST_ID:  # PostgreSQL would refuse to compare it
-            raise NotFound(_("No city or county has that id."))
+        # Outside the schema's range, as the query parameters are: a 400 naming the parameter
+        # (PostgreSQL would refuse to compare a number past BIGGEST_ID).
+        if not 1 <= self.kwargs["id"] <= BIGGEST_ID:
+            raise ValidationError({"id": [PLACE_ID_ERROR]})
         return super().get_object()
 
 

@@ -162,7 +162,7 @@ def test_states_and_places(client, states, django_assert_max_num_queries):
         client.get(f"/api/v1/places/{denver.id}/").json()["web_url"].endswith("/states/co/denver/")
     )
     assert client.get("/api/v1/places/", {"state": "XX"}).status_code == 400
-    assert client.get("/api/v1/places/99999999999999999999/").status_code == 404
+    assert client.get("/api/v1/places/99999999999999999999/").status_code == 400
 
 
 def test_anonymous_callers_are_throttled_with_retry_after(client, settings):
@@ -270,6 +270,59 @@ def test_schema_lists_the_search_filters_with_the_topics_in_the_database(client)
     assert {"q", "kind", "topic", "region", "audience", "level", "underserved", "format",
             "deadline", "sort", "cursor", "page_size"} <= set(parameters)  # fmt: skip
     assert "climate" in parameters["topic"]["schema"]["items"]["enum"]
+
+
+def _violations(schema: dict):
+    """Values just outside each limit the schema states, with the limit's name."""
+    items = schema.get("items", {})
+    if "maxLength" in schema:
+        yield "maxLength", "x" * (schema["maxLength"] + 1)
+    if "enum" in schema or "enum" in items:
+        yield "enum", "not-one-of-the-choices"
+    if "minimum" in schema:
+        yield "minimum", str(schema["minimum"] - 1)
+    if "maximum" in schema:
+        yield "maximum", str(schema["maximum"] + 1)
+    if schema.get("pattern") == r"^[^\x00]*$":
+        yield "pattern", "a\x00b"
+
+
+def test_every_parameter_obeys_the_limits_its_schema_states(client, states, settings):
+    settings.API_RATE_ANONYMOUS = "100000/minute"
+    schema = client.get("/api/v1/schema/", headers={"Accept": "application/json"}).json()
+    checked, failures = set(), []
+    for path, operations in schema["paths"].items():
+        for parameter in operations["get"].get("parameters", []):
+            name = parameter["name"]
+            for limit, value in _violations(parameter["schema"]):
+                if parameter["in"] == "path":
+                    response = client.get(path.replace(f"{{{name}}}", value))
+                else:
+                    response = client.get(path, {name: value})
+                body = response.json()
+                if response.status_code != 400 or name not in body.get("errors", {}):
+                    failures.append(f"{path} {name} {limit}: {response.status_code} {body}")
+                checked.add((path, name, limit))
+    assert failures == []
+    assert {
+        ("/api/v1/places/", "q", "maxLength"),
+        ("/api/v1/places/", "state", "enum"),
+        ("/api/v1/listings/", "q", "maxLength"),
+        ("/api/v1/listings/", "topic", "enum"),
+        ("/api/v1/listings/", "page_size", "maximum"),
+        ("/api/v1/states/", "page_size", "minimum"),
+        ("/api/v1/places/{id}/", "id", "minimum"),
+        ("/api/v1/places/{id}/", "id", "maximum"),
+    } <= checked
+
+
+def test_a_place_name_search_is_at_most_100_characters(client, states):
+    assert client.get("/api/v1/places/", {"q": "x" * 100}).status_code == 200
+    response = client.get("/api/v1/places/", {"q": "x" * 101})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "q": ["Ensure this value has at most 100 characters (it has 101)."]
+    }
 
 
 def test_docs_page_uses_local_assets_and_a_separate_script(client):
