@@ -114,6 +114,17 @@ def test_city_profile_shows_facts_and_marks_the_city_on_the_state_map(client, st
     assert 'aria-current="page"><span>Denver</span>' in html
 
 
+def test_spanish_city_profile_draws_the_marker_with_unlocalized_numbers(client, states):
+    # Spanish writes decimals with a comma; SVG needs a dot or the marker lands at 0,0 (#15).
+    PlaceFactory(name="Denver", slug="denver", population=715_522)
+    html = client.get("/es/states/co/denver/").content.decode()
+    marker = re.search(r'<circle cx="([^"]+)" cy="([^"]+)"', html)
+    assert marker is not None
+    for number in marker.groups():
+        assert re.fullmatch(r"-?\d+\.\d", number), number
+    assert not re.search(r'(viewBox|cx|cy)="[^"]*\d,\d', html)
+
+
 def test_county_profile_names_the_county_executive(client, states):
     PlaceFactory(name="Denver County", slug="denver-county", kind=Place.Kind.COUNTY)
     html = client.get("/states/co/denver-county/").content.decode()
