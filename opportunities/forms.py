@@ -18,21 +18,24 @@ from opportunities.models import (
 )
 
 
-class StudentFinderForm(forms.Form):
-    """The student program finder: a few plain questions, every one optional."""
-
-    education_level = forms.ChoiceField(
-        label=_("What are you studying now?"),
-        choices=[("", _("Any level")), *EducationLevel.choices],
-        required=False,
+# A student's answers, asked by the program finder and by the subscription form alike.
+def education_level_field(label) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, choices=[("", _("Any level")), *EducationLevel.choices], required=False
     )
-    us_citizen = forms.ChoiceField(
-        label=_("Are you a US citizen?"),
+
+
+def us_citizen_field(label) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
         choices=[("", _("Show all")), ("yes", _("Yes")), ("no", _("No"))],
         required=False,
     )
-    age = forms.IntegerField(
-        label=_("How old are you?"),
+
+
+def age_field(label) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
         min_value=13,
         max_value=99,
         required=False,
@@ -42,6 +45,14 @@ class StudentFinderForm(forms.Form):
             "invalid": _("Enter your age as a whole number, such as 19."),
         },
     )
+
+
+class StudentFinderForm(forms.Form):
+    """The student program finder: a few plain questions, every one optional."""
+
+    education_level = education_level_field(_("What are you studying now?"))
+    us_citizen = us_citizen_field(_("Are you a US citizen?"))
+    age = age_field(_("How old are you?"))
     paid_only = forms.BooleanField(label=_("Only paid programs or with a stipend"), required=False)
     where = forms.ChoiceField(
         label=_("Where would you like to take part?"),
@@ -116,27 +127,9 @@ class PreferencesForm(forms.Form):
         max_length=200,
         required=False,
     )
-    education_level = forms.ChoiceField(
-        label=_("Students: what are you studying now? (optional)"),
-        choices=[("", _("Any level")), *EducationLevel.choices],
-        required=False,
-    )
-    us_citizen = forms.ChoiceField(
-        label=_("Students: are you a US citizen? (optional)"),
-        choices=[("", _("Show all")), ("yes", _("Yes")), ("no", _("No"))],
-        required=False,
-    )
-    age = forms.IntegerField(
-        label=_("Students: how old are you? (optional)"),
-        min_value=13,
-        max_value=99,
-        required=False,
-        error_messages={
-            "min_value": _("Programs here start at age 13."),
-            "max_value": _("Enter an age of 99 or less."),
-            "invalid": _("Enter your age as a whole number, such as 19."),
-        },
-    )
+    education_level = education_level_field(_("Students: what are you studying now? (optional)"))
+    us_citizen = us_citizen_field(_("Students: are you a US citizen? (optional)"))
+    age = age_field(_("Students: how old are you? (optional)"))
     topic = forms.ModelMultipleChoiceField(
         label=_("Topics"),
         help_text=_("Leave all unticked to hear about every topic."),
