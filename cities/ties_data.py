@@ -23,7 +23,6 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from cities.models import Country, Place, SisterCity, State
-from lib.text import fold
 
 TIES_CSV = Path(__file__).resolve().parent / "data" / "ties.csv"
 COLUMNS = [
@@ -112,18 +111,16 @@ def _places(rows: list[dict[str, str]]) -> dict[tuple[str, str], Place]:
     )
     for place in candidates:
         places.setdefault((place.state.usps_code, place.lower_name), place)
-    # A name that is another place's alias (New York City's boroughs belong to the city).
+    # A name that is another place's alias (New York City's boroughs belong to the city): the
+    # place finder's own matching, exact names only.
     for row in rows:
         key = (row["us_state"], row["us_place"].casefold())
         if row["us_place"] and key not in places:
             alias = (
-                Place.objects.filter(
-                    kind=Place.Kind.CITY,
-                    state__usps_code=row["us_state"],
-                    search_names__contains=f"|{fold(row['us_place'])}|",
-                )
+                Place.objects.filter(kind=Place.Kind.CITY, state__usps_code=row["us_state"])
+                .matching(row["us_place"])
+                .filter(exact=1)
                 .select_related("state")
-                .largest_first()
                 .first()
             )
             if alias is not None:

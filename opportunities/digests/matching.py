@@ -70,8 +70,8 @@ class Preferences:
 
 def with_preferences(subscriptions: QuerySet) -> QuerySet:
     """Subscriptions with their topic and region IDs as sorted arrays, computed in SQL."""
-    topics, source, target = _subscription_many_to_many("topics")
-    bureaus, b_source, b_target = _subscription_many_to_many("bureaus")
+    topics, source, target = many_to_many("topics", model=Subscription)
+    bureaus, b_source, b_target = many_to_many("bureaus", model=Subscription)
     return subscriptions.annotate(
         topic_ids=ArraySubquery(
             topics.objects.filter(**{source: OuterRef("pk")})
@@ -84,10 +84,6 @@ def with_preferences(subscriptions: QuerySet) -> QuerySet:
             .values(f"{b_target}_id")
         ),
     )
-
-
-def _subscription_many_to_many(relation: str):
-    return many_to_many(relation, model=Subscription)
 
 
 AUDIENCE_OF_ROLE = {
