@@ -215,10 +215,11 @@ class PriorityResponseAdmin(GuardedHistoryAdmin):
     """Read-only: answers belong to the local leaders who gave them."""
 
     revert_allowed = False
-    list_display = ["place", "respondent_name", "respondent_email", "confirmed_at", "is_current"]
-    list_filter = ["is_current", "place__state"]
-    search_fields = ["place__name", "respondent_name", "respondent_email"]
-    list_select_related = ["place__state"]
+    list_display = ["answered_for", "respondent_name", "respondent_email", "confirmed_at",
+                    "is_current"]  # fmt: skip
+    list_filter = ["is_current", "state", "place__state"]
+    search_fields = ["place__name", "state__name", "respondent_name", "respondent_email"]
+    list_select_related = ["place__state", "state"]
     inlines = [PriorityRankingInline]
 
     def get_queryset(self, request):

@@ -1,7 +1,10 @@
 from django import forms
+from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Place, State
+from lib.text import fold
 from opportunities.models import Topic
 
 
@@ -73,9 +76,13 @@ class PlacePickerForm(UswdsForm):
         return cleaned
 
     def _find_place(self, state: State, name: str) -> Place | None:
-        # Cities before counties when both carry the same name.
+        # Forgiving accents and case as the place finder does; cities before counties when
+        # both carry the same name.
         match = (
-            state.places.filter(name__iexact=name).order_by("kind").select_related("state").first()
+            state.places.filter(Q(name__iexact=name) | Q(search_names__contains=f"|{fold(name)}|"))
+            .order_by("kind", "id")
+            .select_related("state")
+            .first()
         )
         if match:
             return match
@@ -157,8 +164,37 @@ RANK_LABELS = [
 ]
 
 
+class AnswerFor(models.TextChoices):
+    PLACE = "place", _("A city, town or county")
+    STATE = "state", _("The whole state (governor's office)")
+
+
+def names_the_state(state: State, name: str) -> bool:
+    """Whether what was typed is the state itself: "Idaho", "IDAHO", "id", "State of Idaho"."""
+    folded = fold(name)
+    return folded.removeprefix("state of ") == fold(state.name) or folded == state.slug
+
+
 class PrioritiesForm(PlacePickerForm):
-    """Up to five topics in order of importance: one select per rank works without JavaScript."""
+    """Up to five topics in order of importance, for a city or county or for a whole state:
+    one select per rank and two radio buttons work without JavaScript."""
+
+    answer_for = forms.ChoiceField(
+        label=_("You answer for"),
+        choices=AnswerFor.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={"invalid_choice": _("Choose a city or county, or the whole state.")},
+    )
+    place_name = forms.CharField(
+        label=_("City or county"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "As it is officially named, e.g. Boulder or Boulder County. "
+            "Leave empty, or type the state's name, to answer for the whole state."
+        ),
+    )
 
     respondent_name = forms.CharField(
         label=_("Your name"), max_length=120, error_messages={"required": _("Enter your name.")}
@@ -201,7 +237,7 @@ class PrioritiesForm(PlacePickerForm):
                 },
                 widget=forms.Select(attrs={"class": "usa-select"}),
             )
-        self.order_fields(["state", "place_name", *self.rank_fields(), "comment"])
+        self.order_fields(["state", "answer_for", "place_name", *self.rank_fields(), "comment"])
 
     def rank_fields(self) -> list[str]:
         return [f"topic_{rank}" for rank in range(1, len(RANK_LABELS) + 1)]
@@ -210,7 +246,8 @@ class PrioritiesForm(PlacePickerForm):
         return self.cleaned_data["respondent_email"].lower()
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = forms.Form.clean(self)  # the place is found here, not as PlacePickerForm does
+        self._clean_place_or_state(cleaned)
         chosen = []
         for name in self.rank_fields():
             topic = self.topics.get(cleaned.get(name) or "")
@@ -225,3 +262,45 @@ class PrioritiesForm(PlacePickerForm):
         # Ranks close up: choices left empty between others do not leave gaps.
         cleaned["topics"] = chosen
         return cleaned
+
+    def _clean_place_or_state(self, cleaned: dict) -> None:
+        """Exactly one of a city or county (place) and a whole state (whole_state)."""
+        cleaned["place"] = cleaned["whole_state"] = None
+        state, name = cleaned.get("state"), (cleaned.get("place_name") or "").strip()
+        answer_for = cleaned.get("answer_for")
+        if not name and not answer_for:
+            self.add_error(
+                "answer_for",
+                _("Choose what you answer for: a city or county, or the whole state."),
+            )
+            return
+        if not name and answer_for == AnswerFor.PLACE:
+            self.add_error(
+                "place_name",
+                _("Enter the name of your city or county, or choose the whole state."),
+            )
+            return
+        if state is None:
+            return  # the state field says what is missing
+        if answer_for == AnswerFor.STATE:
+            if name and not names_the_state(state, name):
+                self.add_error(
+                    "place_name",
+                    _(
+                        "You chose the whole state and also named “%(name)s”. Clear the city "
+                        "or county to answer for all of %(state)s, or choose “A city, town or "
+                        "county”."
+                    )
+                    % {"name": name, "state": state.name},
+                )
+                return
+            cleaned["whole_state"] = state
+            return
+        # A city or county by that name comes first; otherwise the state's own name means it.
+        if names_the_state(state, name) and not self._has_place_named(state, name):
+            cleaned["whole_state"] = state
+            return
+        cleaned["place"] = self._find_place(state, name)
+
+    def _has_place_named(self, state: State, name: str) -> bool:
+        return state.places.filter(search_names__contains=f"|{fold(name)}|").exists()

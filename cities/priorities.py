@@ -1,24 +1,26 @@
-"""Priorities: local leaders rank up to five topics for their place; staff see what is asked.
+"""Priorities: local leaders rank up to five topics for their city or county, and governors'
+offices for their whole state; staff see what is asked.
 
 An answer counts once the respondent confirms it through the signed link we email. Each
-respondent has one current set per place (a partial UniqueConstraint): confirming a new answer
-marks the earlier one replaced in the same transaction, and both stay for the record.
+respondent has one current set per place and one per state (partial UniqueConstraints):
+confirming a new answer marks the earlier one replaced in the same transaction, and both stay
+for the record. The dashboard rolls each state up: its state-wide answers plus its places'.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from cities.models import MAX_PRIORITIES, Place, PriorityRanking, PriorityResponse
+from cities.models import MAX_PRIORITIES, Place, PriorityRanking, PriorityResponse, State
 from lib.history import record_bulk_history
 from lib.mail import absolute_url, send_email
 from lib.signed_links import BadLink, LinkKind
@@ -34,6 +36,7 @@ SIZE_BANDS = [
     ("250k-plus", _("250,000 and more"), 250_000),
 ]
 UNKNOWN_BAND = ("unknown", _("Population unknown"))
+WHOLE_STATE_BAND = ("state", _("Whole state (governor's office)"))
 
 
 def token_for(response: PriorityResponse) -> str:
@@ -45,7 +48,7 @@ def response_for_token(token: str) -> PriorityResponse:
     answer is gone."""
     pk = CONFIRM_LINK.read(token)[0]
     response = (
-        PriorityResponse.objects.select_related("place__state")
+        PriorityResponse.objects.select_related("place__state", "state")
         .prefetch_related("rankings__topic")
         .filter(pk=pk)
         .first()
@@ -55,23 +58,30 @@ def response_for_token(token: str) -> PriorityResponse:
     return response
 
 
-def submit_priorities(*, place: Place, topics: list, **fields) -> PriorityResponse:
-    """Save an answer (not counted until confirmed) and email the confirmation link."""
+def submit_priorities(
+    *, place: Place | None = None, state: State | None = None, topics: list, **fields
+) -> PriorityResponse:
+    """Save an answer for a city or county, or for a whole state (not counted until
+    confirmed), and email the confirmation link."""
     with transaction.atomic():
         response = PriorityResponse.objects.create(
-            place=place, language=translation.get_language() or "en", **fields
+            place=place, state=state, language=translation.get_language() or "en", **fields
         )
         PriorityRanking.objects.bulk_create(
             PriorityRanking(response=response, topic=topic, rank=rank)
             for rank, topic in enumerate(topics, start=1)
         )
     link = absolute_url(reverse("priorities:confirm", args=[token_for(response)]))
+    whole_state = response.state_id is not None
     with translation.override(response.language):
-        subject = str(_("Confirm your place's priorities"))
+        if whole_state:
+            subject = str(_("Confirm your state's priorities"))
+        else:
+            subject = str(_("Confirm your place's priorities"))
     # Only our own words and the link until the address is confirmed (see cities/solutions.py).
     send_email(
         "priorities_confirm",
-        {"confirm_url": link},
+        {"confirm_url": link, "whole_state": whole_state},
         [response.respondent_email],
         subject=subject,
         language=response.language,
@@ -80,8 +90,8 @@ def submit_priorities(*, place: Place, topics: list, **fields) -> PriorityRespon
 
 
 def confirm_priorities(response: PriorityResponse) -> bool:
-    """Make the answer the respondent's current set for the place, replacing the earlier one.
-    False when it was confirmed already (safe to repeat)."""
+    """Make the answer the respondent's current set for the place (or the whole state),
+    replacing the earlier one. False when it was confirmed already (safe to repeat)."""
     with transaction.atomic():
         locked = PriorityResponse.objects.select_for_update().get(pk=response.pk)
         if locked.confirmed_at is not None:
@@ -89,7 +99,10 @@ def confirm_priorities(response: PriorityResponse) -> bool:
         now = timezone.now()
         replaced = list(
             PriorityResponse.objects.select_for_update().filter(
-                place_id=locked.place_id, respondent_email=locked.respondent_email, is_current=True
+                place_id=locked.place_id,
+                state_id=locked.state_id,
+                respondent_email=locked.respondent_email,
+                is_current=True,
             )
         )
         for earlier in replaced:
@@ -103,16 +116,25 @@ def confirm_priorities(response: PriorityResponse) -> bool:
 
 
 def _size_band(population_field: str = "response__place__population") -> Case:
+    """The population band of the answer's place; state-wide answers have a band of their own."""
     whens = [
-        When(**{f"{population_field}__gte": low}, then=Value(key))
-        for key, _label, low in reversed(SIZE_BANDS)
+        When(response__state__isnull=False, then=Value(WHOLE_STATE_BAND[0])),
+        *(
+            When(**{f"{population_field}__gte": low}, then=Value(key))
+            for key, _label, low in reversed(SIZE_BANDS)
+        ),
     ]
     return Case(*whens, default=Value(UNKNOWN_BAND[0]), output_field=CharField())
 
 
 def band_label(key: str) -> str:
     labels = {k: label for k, label, _low in SIZE_BANDS}
+    labels[WHOLE_STATE_BAND[0]] = WHOLE_STATE_BAND[1]
     return str(labels.get(key, UNKNOWN_BAND[1]))
+
+
+# The state an answer counts for: the whole state answered, or the state of the place answered.
+STATE_NAME = Coalesce("response__state__name", "response__place__state__name")
 
 
 @dataclass
@@ -124,17 +146,20 @@ class Tally:
 
 
 def mentions():
-    """For the CSV: one row per month, state, size band and topic of the current answers."""
+    """For the CSV: one row per month, state, size band (or "whole state") and topic of the
+    current answers."""
     rankings = PriorityRanking.objects.filter(response__is_current=True)
     return (
-        rankings.annotate(month=TruncMonth("response__confirmed_at"), band=_size_band())
-        .values("month", "response__place__state__name", "band", "topic__name")
+        rankings.annotate(
+            month=TruncMonth("response__confirmed_at"), state_name=STATE_NAME, band=_size_band()
+        )
+        .values("month", "state_name", "band", "topic__name")
         .annotate(
             mentions=Count("id"),
             first_choices=Count("id", filter=Q(rank=1)),
             score=Sum(Value(MAX_PRIORITIES + 1) - F("rank"), output_field=IntegerField()),
         )
-        .order_by("month", "response__place__state__name", "band", "topic__name")
+        .order_by("month", "state_name", "band", "topic__name")
     )
 
 
@@ -144,16 +169,56 @@ def _counts(rankings, *keys) -> dict:
     grouped: dict = defaultdict(list)
     for row in rows:
         grouped[tuple(row[k] for k in keys)].append((row["topic__name"], row["n"]))
-    return {
-        key[0]: sorted(counts, key=lambda item: (-item[1], item[0]))
-        for key, counts in grouped.items()
-    }
+    return {key[0]: _largest_first(Counter(dict(counts))) for key, counts in grouped.items()}
+
+
+def _largest_first(counts: Counter) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+@dataclass
+class StateRollup:
+    """A state's asks: its governor's office's (state-wide answers), its cities' and counties',
+    and both together."""
+
+    name: str
+    whole_state: list[tuple[str, int]]
+    places: list[tuple[str, int]]
+    together: list[tuple[str, int]]
+
+    @property
+    def columns(self) -> list[list[tuple[str, int]]]:
+        return [self.whole_state, self.places, self.together]
+
+
+def _by_state(current) -> list[StateRollup]:
+    rows = (
+        current.annotate(state_name=STATE_NAME)
+        .values("state_name", "response__state_id", "topic__name")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    whole: dict[str, Counter] = defaultdict(Counter)
+    places: dict[str, Counter] = defaultdict(Counter)
+    for row in rows:
+        counts = whole if row["response__state_id"] is not None else places
+        counts[row["state_name"]][row["topic__name"]] += row["n"]
+    return [
+        StateRollup(
+            name,
+            _largest_first(whole[name]),
+            _largest_first(places[name]),
+            _largest_first(whole[name] + places[name]),
+        )
+        for name in sorted({*whole, *places})
+    ]
 
 
 def dashboard() -> dict:
-    """What local leaders ask for: by topic, by state, by place size (current answers) and by
-    month of confirmation (every confirmed answer, replaced ones included). Four small
-    aggregate queries, whatever the number of answers."""
+    """What local leaders ask for: by topic, by state (state-wide answers and the state's
+    places, apart and together), by place size (current answers) and by month of confirmation
+    (every confirmed answer, replaced ones included). Four small aggregate queries, whatever
+    the number of answers."""
     current = PriorityRanking.objects.filter(response__is_current=True)
     topics = [
         Tally(row["topic__name"], row["mentions"], row["first_choices"], row["score"])
@@ -165,14 +230,13 @@ def dashboard() -> dict:
         )
         .order_by()
     ]
-    by_state = _counts(current, "response__place__state__name")
     by_band = _counts(current.annotate(band=_size_band()), "band")
     confirmed = PriorityRanking.objects.filter(response__confirmed_at__isnull=False)
     by_month = _counts(confirmed.annotate(month=TruncMonth("response__confirmed_at")), "month")
-    band_order = [key for key, _label, _low in SIZE_BANDS] + [UNKNOWN_BAND[0]]
+    band_order = [key for key, _label, _low in SIZE_BANDS] + [UNKNOWN_BAND[0], WHOLE_STATE_BAND[0]]
     return {
         "topics": sorted(topics, key=lambda t: (-t.score, -t.mentions, t.label)),
-        "states": sorted(by_state.items()),
+        "states": _by_state(current),
         "bands": [(band_label(key), by_band[key]) for key in band_order if key in by_band],
         "months": sorted(by_month.items()),
     }

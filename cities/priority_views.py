@@ -17,6 +17,7 @@ from cities.staff import dashboard_view
 def _submit_priorities(data: dict) -> None:
     priorities.submit_priorities(
         place=data["place"],
+        state=data["whole_state"],
         topics=data["topics"],
         respondent_name=data["respondent_name"],
         respondent_title=data["respondent_title"],
@@ -54,7 +55,8 @@ def priorities_confirm(request, token):
     )
 
 
-CSV_COLUMNS = ["month", "state", "place_size", "topic", "mentions", "first_choices", "score"]
+CSV_COLUMNS = ["month", "state", "answered_for", "place_size", "topic", "mentions",
+               "first_choices", "score"]  # fmt: skip
 
 
 @dashboard_view
@@ -68,8 +70,11 @@ def priorities_dashboard(request):
             writer.writerow(
                 [
                     f"{row['month']:%Y-%m}",
-                    row["response__place__state__name"],
-                    priorities.band_label(row["band"]),
+                    row["state_name"],
+                    "whole state" if row["band"] == priorities.WHOLE_STATE_BAND[0] else "place",
+                    ""
+                    if row["band"] == priorities.WHOLE_STATE_BAND[0]
+                    else priorities.band_label(row["band"]),
                     row["topic__name"],
                     row["mentions"],
                     row["first_choices"],

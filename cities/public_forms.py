@@ -37,8 +37,10 @@ def rate_limited_form(email_field: str):
 
 def submission_page(request, form_class, save: Callable[[dict], object], *, template, sent):
     """The form; a valid post is saved (the service emails the link) and goes to `sent`."""
-    # A place page's invitation names the place: ?state=ID&place_name=Boise fills it in.
-    initial = {k: request.GET[k][:200] for k in ("state", "place_name") if k in request.GET}
+    # A place page's invitation names the place: ?state=ID&place_name=Boise fills it in (and
+    # a state page's ?answer_for=state, the whole state, on the priorities form).
+    fields = ("state", "place_name", "answer_for")
+    initial = {k: request.GET[k][:200] for k in fields if k in request.GET}
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         save(form.cleaned_data)

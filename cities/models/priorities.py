@@ -7,17 +7,31 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cities.models.places import Place
+from cities.models.places import Place, State
 
 MAX_PRIORITIES = 5
 
 
 class PriorityResponse(models.Model):
-    """One respondent's ranked topics for one place. Only the latest confirmed set is current;
-    earlier sets stay (not current) so the dashboard can show how asks change over time."""
+    """One respondent's ranked topics for one city or county, or for a whole state (a
+    governor's office). Only the latest confirmed set is current; earlier sets stay (not
+    current) so the dashboard can show how asks change over time."""
 
     place = models.ForeignKey(
-        Place, on_delete=models.PROTECT, related_name="priority_responses", verbose_name=_("place")
+        Place,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="priority_responses",
+        verbose_name=_("city or county"),
+    )
+    state = models.ForeignKey(
+        State,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="priority_responses",
+        verbose_name=_("whole state"),
     )
     respondent_name = models.CharField(_("name"), max_length=120)
     respondent_title = models.CharField(_("role"), max_length=120, blank=True)
@@ -45,6 +59,20 @@ class PriorityResponse(models.Model):
                 name="priority_one_current_set_per_respondent",
                 violation_error_message=_("This respondent already has current priorities here."),
             ),
+            models.UniqueConstraint(
+                fields=["state", "respondent_email"],
+                condition=Q(is_current=True),
+                name="priority_one_current_state_set_per_respondent",
+                violation_error_message=_("This respondent already has current priorities here."),
+            ),
+            models.CheckConstraint(
+                condition=Q(place__isnull=True, state__isnull=False)
+                | Q(place__isnull=False, state__isnull=True),
+                name="priority_for_a_place_or_a_whole_state",
+                violation_error_message=_(
+                    "An answer is for either a city or county or a whole state."
+                ),
+            ),
             models.CheckConstraint(
                 condition=Q(is_current=False) | Q(confirmed_at__isnull=False),
                 name="priority_current_is_confirmed",
@@ -52,7 +80,14 @@ class PriorityResponse(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.place}: {self.respondent_email}"
+        return f"{self.answered_for}: {self.respondent_email}"
+
+    @property
+    def answered_for(self) -> str:
+        """ "Boise, ID" or "Idaho (whole state)"."""
+        if self.place_id is not None:
+            return str(self.place)
+        return _("%(state)s (whole state)") % {"state": self.state}
 
 
 class PriorityRanking(models.Model):

@@ -135,6 +135,40 @@ def test_priorities_from_the_form_to_the_staff_dashboard(page, channel, mailbox)
     assert row.locator("td").all_inner_texts() == ["1", "1", "5"]
 
 
+def test_a_governors_office_answers_for_the_whole_state_from_the_state_page(page, channel, mailbox):
+    page.goto(channel + "/states/co/")
+    page.get_by_role(
+        "link", name="Governor's office: tell us the priorities of all of Colorado"
+    ).click()
+    check_page(page)
+    assert page.get_by_label("The whole state (governor's office)").is_checked()
+    page.get_by_label("City or county").fill("Boulder")  # both: explained, nothing sent
+    page.get_by_role("button", name="Send our priorities").click()
+    assert (
+        "You chose the whole state and also named “Boulder”"
+        in page.get_by_role("alert").inner_text()
+    )
+    check_page(page, status=400)
+    page.errors.clear()  # the 400 above was expected; what follows must log nothing
+    page.get_by_label("City or county").fill("")
+    page.get_by_label("First priority").select_option(label="Housing")
+    page.get_by_label("Your name").fill("Gil Example")
+    page.get_by_label("Your email address").fill("intl@colorado.example.gov")
+    page.get_by_role("button", name="Send our priorities").click()
+    page.wait_for_url("**/priorities/sent/")
+    page.goto(emailed_link(mailbox, "intl@colorado.example.gov"))
+    assert "Colorado: the whole state" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Confirm these priorities").click()
+    page.wait_for_selector("#priorities-status")
+    check_page(page)
+
+    sign_in(page, channel, "/staff/priorities/")
+    check_page(page)
+    row = page.locator("#states-table tbody tr").first
+    assert row.locator("th").inner_text() == "Colorado"
+    assert row.locator("td").all_inner_texts() == ["Housing (1)", "—", "Housing (1)"]
+
+
 def test_bad_input_is_explained_next_to_each_field(page, channel):
     page.goto(channel + "/solutions/submit/")
     page.get_by_label("State or territory").select_option(label="Colorado")

@@ -224,7 +224,7 @@ def test_a_place_page_is_about_the_place(client, states):
     assert "All 2 opportunities for Boise" in html
     assert "/opportunities/?place=id/boise" in html.replace("%2F", "/")
     assert "/solutions/submit/?state=ID&amp;place_name=Boise" in html
-    assert "/priorities/?state=ID&amp;place_name=Boise" in html
+    assert "/priorities/?state=ID&amp;answer_for=place&amp;place_name=Boise" in html
 
 
 def test_the_map_shows_international_ties_by_default(client, states):
