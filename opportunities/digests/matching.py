@@ -232,7 +232,7 @@ def build_digests(subscriptions: list[Subscription], as_of: datetime) -> dict[in
                     continue
                 section.append(DigestItem(listings[pk], ""))
             digest.closing.sort(key=lambda item: item.listing.deadline)
-            _shorten(digest, preferences)
+            _shorten(digest, preferences, places)
             # Reasons only for the items that stay in the email, once per listing and language.
             for item in digest.new + digest.closing:
                 key = (item.listing.pk, subscription.language)
@@ -244,14 +244,21 @@ def build_digests(subscriptions: list[Subscription], as_of: datetime) -> dict[in
     return digests
 
 
-def _shorten(digest: Digest, preferences: Preferences) -> None:
-    """At most DIGEST_MAX_ITEMS in each section; the rest are a link to the search page."""
+def _shorten(digest: Digest, preferences: Preferences, places: dict) -> None:
+    """At most DIGEST_MAX_ITEMS in each section; the rest are a link to the search page, which
+    keeps the subscription's kinds and its place (?place=id/boise or ?place=id)."""
     limit = settings.DIGEST_MAX_ITEMS
     digest.closing = digest.closing[:limit]
     if len(digest.new) > limit:
         digest.more_new = len(digest.new) - limit
         digest.new = digest.new[:limit]
         query = [("sort", "newest"), *(("kind", k) for k in preferences.kinds)]
+        if preferences.place_id:
+            profile = places.get(("place", preferences.place_id))
+        else:
+            profile = places.get(("state", preferences.state_id))
+        if profile is not None:
+            query.append(("place", profile.parameter))
         digest.more_url = absolute_url(f"{reverse('opportunities:search')}?{urlencode(query)}")
 
 

@@ -161,6 +161,27 @@ def test_long_digests_keep_the_newest_and_link_to_the_rest(states, settings):
     assert "And 2 more new listings: see them on the portal" in text
 
 
+@pytest.mark.parametrize("where", ["place", "state"])
+def test_the_link_to_the_rest_keeps_the_subscriptions_place(client, states, settings, where):
+    settings.DIGEST_MAX_ITEMS = 1
+    town = PlaceFactory(name="Smallville", population=8_000)
+    if where == "place":
+        ana = SubscriptionFactory(confirmed=True, place=town)
+        parameter, shown = "co%2Fsmallville", "Smallville"
+    else:
+        ana = SubscriptionFactory(confirmed=True, state=town.state)
+        parameter, shown = "co", "Colorado"
+    new_listing("Grant 0", days_ago=1)
+    new_listing("Grant 1", days_ago=2)
+    texas = new_listing("Texas only", days_ago=3)
+    texas.target_states.set(State.objects.filter(usps_code="TX"))
+    digest = digests.next_digest(ana, NOW)
+    assert digest.more_new == 1
+    assert digest.more_url.endswith(f"/opportunities/?sort=newest&place={parameter}")
+    page = client.get(digest.more_url.removeprefix(settings.SITE_URL)).content.decode()
+    assert shown in page and "Grant 1" in page and "Texas only" not in page
+
+
 def test_spanish_subscribers_get_a_spanish_digest(states):
     ana = SubscriptionFactory(confirmed=True, language="es", topics=["climate"])
     new_listing("Climate grant", topics=[topic("climate")])
