@@ -135,6 +135,18 @@ def test_the_shipped_data_set_loads_with_no_row_skipped(states):
     assert summary.problems == []
     assert summary.loaded == len(ties_data.read_rows())
     assert SisterCity.objects.exclude(source_url__startswith="http").count() == 0
+    # Rows added for places the data set lacked load onto their profiles with their source.
+    added = {
+        (tie.state and tie.state.usps_code, tie.place and tie.place.name, tie.city, tie.since):
+        tie.source_url
+        for tie in SisterCity.objects.filter(city__in=["Hunan", "Musashino"])
+        .select_related("state", "place")
+    }  # fmt: skip
+    assert added == {
+        ("NC", None, "Hunan", 2012): "http://carolina-chinacouncil.org/projects",
+        (None, "Lubbock", "Musashino", None): "http://www.lubbockonline.com/filed-online/"
+        "2011-03-11/power-outages-tokyo-prevent-lubbock-finding-out-about-sister-city",
+    }
 
 
 def test_the_profile_links_each_loaded_tie_to_its_source(client, ties_csv, boulder):
