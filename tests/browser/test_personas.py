@@ -93,14 +93,20 @@ def test_undergraduate_finds_gilman_and_keeps_fulbright_with_a_field(page, porta
 
 
 def test_tucson_official_types_the_name_with_an_accent(page, portal):
-    page.goto(portal + "/opportunities/")
+    # A Spanish-speaking official, on the Spanish pages.
+    page.goto(portal + "/es/opportunities/")
+    assert page.locator("html").get_attribute("lang") == "es"
     page.locator("#header-place-q").press_sequentially("Tucsón", delay=30)
     suggestion = page.locator("#header-place-suggestions").get_by_role(
         "link", name="Tucson, Arizona"
     )
     suggestion.wait_for()
+    accessible(page)
     suggestion.click()
-    page.wait_for_url("**/states/az/tucson/")
+    page.wait_for_url("**/es/states/az/tucson/")
+    assert page.locator("h1").inner_text() == "Tucson, Arizona"
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.get_by_role("link", name=re.compile(r"oportunidad(es)? para Tucson")).count() >= 1
     accessible(page)
 
 

@@ -212,6 +212,18 @@ def test_public_map_colors_by_the_chosen_metric(client, hand_made, metric, label
     assert f'href="?metric={metric}" aria-current="true"' in html
 
 
+@pytest.mark.parametrize("metric", ["ties", "places_with_ties", "opportunities", "places",
+                                    "solutions"])  # fmt: skip
+def test_every_public_map_metric_differs_between_states(client, hand_made, metric):
+    """Not the same figure everywhere (issue #11): each metric tells states apart."""
+    ListingFactory()  # for every state
+    ListingFactory().target_states.set([State.objects.get(usps_code="TX")])
+    html = client.get("/states/", {"metric": metric}).content.decode()
+    figures = dict(re.findall(r'aria-label="([^":]+): ([\d,]+) ', html))
+    assert {"Alaska", "Colorado", "Texas"} <= figures.keys()
+    assert len(set(figures.values())) > 1
+
+
 def test_public_map_explains_an_unknown_metric(client, hand_made):
     response = client.get("/states/", {"metric": "subscribers"})
     assert response.status_code == 400

@@ -106,3 +106,14 @@ def test_rate_limited_page_says_nothing_was_lost_and_when_to_retry(rf):
     assert response.status_code == 429
     assert response["Retry-After"] == "3600"
     assert "Nothing you sent before has been lost" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/states/", "/opportunities/"])
+def test_every_page_links_events_priorities_and_solutions(client, states, url):
+    """The two-way channel and the events are reachable from any page (issue #11)."""
+    html = client.get(url).content.decode()
+    footer = html[html.index('aria-label="Footer navigation"') :]
+    for href in ("/events/", "/priorities/", "/solutions/", "/solutions/submit/"):
+        assert f'href="{href}"' in footer
+    header = html[: html.index("<main")]
+    assert 'href="/solutions/"' in header
