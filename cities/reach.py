@@ -158,6 +158,16 @@ def totals(by_state: dict[int, dict[str, int]]) -> dict[str, int]:
     return {name: sum(figures[name] for figures in by_state.values()) for name in FIGURES}
 
 
+def states_with_own_priorities() -> int:
+    """States, DC and territories whose governor's office has current state-wide priorities."""
+    return (
+        PriorityResponse.objects.filter(state__isnull=False, is_current=True)
+        .values("state")
+        .distinct()
+        .count()
+    )
+
+
 def solutions_by_topic() -> list[tuple[str, int]]:
     rows = (
         LocalSolution.objects.published()

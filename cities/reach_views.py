@@ -65,6 +65,7 @@ def reach_dashboard(request):
     context = {
         "totals": reach.totals(by_state),
         "in_triage": reach.solutions_in_triage(),
+        "states_with_priorities": reach.states_with_own_priorities(),
         "states": states,
         "metric_labels": list(metrics.values()),
         "map_heading": _("Map: places %(what)s") % {"what": label.lower()},

@@ -33,8 +33,10 @@ def solution(place, status=SolutionStatus.PUBLISHED, slug="climate"):
 
 
 def priorities(place, slugs):
+    """Current priorities for a place, or for a whole state when given a State."""
+    where = {"state": place} if isinstance(place, State) else {"place": place}
     response = PriorityResponse.objects.create(
-        place=place, respondent_name="R", respondent_email=f"r@{place.slug}.gov",
+        **where, respondent_name="R", respondent_email=f"r@{place.slug}.gov",
         confirmed_at=datetime.datetime(2026, 3, 1, tzinfo=UTC), is_current=True,
     )  # fmt: skip
     for rank, slug in enumerate(slugs, start=1):
@@ -54,6 +56,7 @@ def hand_made(states):
     PlaceFactory(name="Tiny", population=None, state=co)  # a gap, size unknown
     austin = PlaceFactory(name="Austin", population=960_000, state=tx)
     priorities(austin, ["climate", "energy"])
+    priorities(tx, ["housing"])  # Texas's governor's office, for the whole state
     NetworkMembership.objects.create(state=tx, network="State network")  # a state's own tie
     PlaceFactory(name="Houston", population=2_300_000, state=tx)  # the largest gap
     return {"denver": denver, "boulder": boulder, "austin": austin}
@@ -71,7 +74,8 @@ def test_dashboard_totals_match_hand_made_data(client, curator, hand_made):
     html = response.content.decode()
     totals = dict(re.findall(r'data-total="(\w+)">(?:<a[^>]*>)?([^<]+)<', html))
     assert totals == {
-        "reached": "3 / 6", "ties": "1", "solutions": "1", "priorities": "1", "subscribed": "0",
+        "reached": "3 / 6", "ties": "1", "solutions": "1", "priorities": "1",
+        "state_priorities": "1", "subscribed": "0",
         "underserved": "1 / 2", "triage": "0",
     }  # fmt: skip
     rows = dict(re.findall(r">(Colorado|Texas)</a></th>((?:<td[^>]*>\d+</td>)+)", html))
@@ -148,7 +152,7 @@ def test_dashboard_query_count_is_constant(
         ListingViews.objects.create(
             listing=ListingFactory(), views=i, updated_at=datetime.datetime.now(UTC)
         )
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         assert client.get("/staff/reach/").status_code == 200
 
 
