@@ -60,3 +60,15 @@ def test_nobody_reverts_a_priorities_answer_not_even_a_superuser(client, boulder
     answer.refresh_from_db()
     assert answer.respondent_name == "Ana Example"
     assert 'name="_save"' not in client.get(url).content.decode()
+
+
+def test_the_admin_lists_state_wide_answers_as_such(client, boulder):
+    for where in ({"place": boulder}, {"state": boulder.state}):
+        PriorityResponse.objects.create(
+            **where, respondent_name="Ana", respondent_email="ana@example.gov",
+            confirmed_at="2026-11-01T10:00Z",
+        )  # fmt: skip
+    staff(client, "root", is_superuser=True)
+    html = client.get("/admin/cities/priorityresponse/").content.decode()
+    assert "Boulder, CO" in html and "Colorado (whole state)" in html
+    assert client.get("/admin/cities/priorityresponse/", {"q": "colorado"}).status_code == 200
