@@ -280,6 +280,13 @@ class PrioritiesForm(PlacePickerForm):
                 _("Enter the name of your city or county, or choose the whole state."),
             )
             return
+        if state is None and not self.data.get("state") and answer_for != AnswerFor.PLACE:
+            # No state chosen, but the name typed is one: "Idaho" alone answers for Idaho.
+            state = next((s for s in State.objects.all() if names_the_state(s, name)), None)
+            if state is not None:
+                self.errors.pop("state", None)
+                cleaned["state"] = cleaned["whole_state"] = state
+                return
         if state is None:
             return  # the state field says what is missing
         if answer_for == AnswerFor.STATE:

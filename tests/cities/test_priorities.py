@@ -178,6 +178,21 @@ def test_the_place_field_accepts_the_state_itself(client, boulder, mailbox, type
     assert response.place is None and response.state.usps_code == "CO"
 
 
+@pytest.mark.parametrize("answer_for", ["", "state"])
+def test_the_states_name_alone_answers_for_the_state(client, boulder, mailbox, answer_for):
+    data = form_data(state="", answer_for=answer_for, place_name="colorádo")
+    assert client.post("/priorities/", data).status_code == 302
+    response = PriorityResponse.objects.get()
+    assert response.place is None and response.state.usps_code == "CO"
+
+
+def test_a_city_without_its_state_still_needs_the_state(client, boulder, mailbox):
+    response = client.post("/priorities/", form_data(state="", place_name="Boulder"))
+    assert response.status_code == 400
+    assert "Choose the state or territory of your place." in response.content.decode()
+    assert not PriorityResponse.objects.exists()
+
+
 def test_the_place_field_forgives_accents_and_case(client, boulder, mailbox):
     assert client.post("/priorities/", form_data(place_name="BÓULDER")).status_code == 302
     assert PriorityResponse.objects.get().place == boulder
