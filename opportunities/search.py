@@ -20,7 +20,6 @@ from datetime import datetime
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
@@ -56,6 +55,11 @@ class Facet:
     value: str
     label: str
     count: int
+
+    def __post_init__(self):
+        # Translated now, in the request's language (part of the cache key): a lazy label
+        # would be pickled as a lazy object, and unpickling fifty of them costs milliseconds.
+        self.label = str(self.label)
 
 
 @dataclass
@@ -117,22 +121,28 @@ def _after(cursor: str, sort: str) -> Q:
 
 
 def search(
-    filterset, text: str = "", sort: str = "", cursor: str = "", page_size: int = PAGE_SIZE
+    filterset,
+    text: str = "",
+    sort: str = "",
+    cursor: str = "",
+    page_size: int = PAGE_SIZE,
+    prefetch: tuple[str, ...] = ("topics", "target_states"),
 ) -> SearchResults:
     """Open listings matching the filters (and the text), one page at a time. Open is decided
-    by the query at this moment, not by the archiving task."""
+    by the query at this moment, not by the archiving task. `prefetch` names the relations
+    the caller shows (the search page's cards need target states only to say why a listing
+    fits a place)."""
     base = filterset.filter_queryset(Listing.objects.open())
     query = build_query(text)
     if query is not None:
-        # Fetched once: ranking, paging and every facet count reuse the same ids.
-        candidates = list(
+        # A subquery, not a list of ids: ranking and paging take one round trip, and no
+        # thousand ids travel to Python and back (facet counts, when not cached, repeat it).
+        candidates = (
             base.filter(search_vector=query)
             .order_by("-published_at", "-id")
-            .values_list("id", flat=True)[:CANDIDATE_LIMIT]
+            .values("id")[:CANDIDATE_LIMIT]
         )
-        # One array parameter rather than a thousand, which PostgreSQL plans far faster.
-        in_candidates = RawSQL("SELECT unnest(%s::bigint[])", (candidates,))  # noqa: S611
-        matched = Listing.objects.filter(id__in=in_candidates).annotate(
+        matched = Listing.objects.filter(id__in=candidates).annotate(
             rank=SearchRank(F("search_vector"), query, cover_density=False)
         )
         sort = sort or Sort.RELEVANCE
@@ -149,7 +159,7 @@ def search(
     page = list(page_query.only("id")[: page_size + 1].values_list("id", "sort_key"))
     has_next = len(page) > page_size
     page = page[:page_size]
-    listings = _page_listings([listing_id for listing_id, _ in page], query)
+    listings = _page_listings([listing_id for listing_id, _ in page], query, prefetch)
     for listing, (_, sort_key) in zip(listings, page, strict=True):
         listing.sort_key = sort_key
     next_cursor = None
@@ -229,11 +239,18 @@ def build_query(text: str) -> SearchQuery | None:
     return query
 
 
-def _page_listings(ids: list[int], query) -> list[Listing]:
+def _page_listings(
+    ids: list[int], query, prefetch: tuple[str, ...] = ("topics", "target_states")
+) -> list[Listing]:
     """The page's listings in page order, with their topics and (for a search) a snippet."""
     if not ids:
         return []
-    listings = Listing.objects.filter(id__in=ids).prefetch_related("topics", "target_states")
+    # The search vector and the source's last text are never shown, and are the longest columns.
+    listings = (
+        Listing.objects.filter(id__in=ids)
+        .defer("search_vector", "upstream")
+        .prefetch_related(*prefetch)
+    )
     if query is not None:
         listings = listings.annotate(
             snippet=SearchHeadline(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from cities.models import Place, states_matching
 from lib.text import fold
 from opportunities import calendars, dates, feeds, place_choice, view_counts
+from opportunities.cards import result_cards
 from opportunities.filters import ListingFilter, chosen_place
 from opportunities.forms import StudentFinderForm
 from opportunities.markdown import render_markdown
@@ -38,11 +39,15 @@ def listing_search(request):
     cleaned = filterset.form.cleaned_data
     text, sort = cleaned.get("q") or "", cleaned.get("sort") or ""
     place = cleaned.get("place")
+    # The cards show no topics; target states only say why a listing fits the chosen place.
+    prefetch = ("target_states",) if place is not None else ()
     try:
-        results = search(filterset, text=text, sort=sort, cursor=request.GET.get("after", ""))
+        results = search(
+            filterset, text=text, sort=sort, cursor=request.GET.get("after", ""), prefetch=prefetch
+        )
     except BadCursor:
         problems.append(_("That page link was damaged, so here is the first page."))
-        results = search(filterset, text=text, sort=sort)
+        results = search(filterset, text=text, sort=sort, prefetch=prefetch)
     if place is not None:
         for listing in results.listings:
             listing.fit = listing.fit_for(place)
@@ -66,7 +71,7 @@ def _place_named(text: str):
     state = next((s for s in states_matching(text) if fold(s.name) == fold(text)), None)
     if state is not None:
         return {"name": state.name, "parameter": state.parameter}
-    place = Place.objects.select_related("state").matching(text).filter(exact=1).first()
+    place = Place.objects.select_related("state").named(text).first()
     if place is None:
         return None
     return {"name": place_choice.place_name(place), "parameter": place.parameter}
@@ -81,6 +86,7 @@ def search_page_context(request, filterset, results, text: str, problems: list[s
         "filterset": filterset,
         "form": filterset.form,
         "results": results,
+        "cards": result_cards(results.listings),
         "text": text,
         "problems": problems,
         "query_string": query.urlencode(),
