@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_filters",
+    "template_partials",
     "csp",
     "simple_history",
     # Open data: the read-only JSON API, its OpenAPI schema and docs, CORS.

@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -58,7 +59,16 @@ def listing_search(request):
     context["suggested_place"] = _place_named(text) if text and place is None else None
     # An unknown place is a bad address (400), though the page still shows every listing.
     status = 400 if "place" in filterset.form.errors else 200
-    response = render(request, "opportunities/search.html", context, status=status)
+    template = "opportunities/search.html"
+    # htmx swaps in the results and filters only (hx-select); restoring a page from history
+    # needs all of it.
+    if (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    ):
+        template += "#search-layout"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
     place_choice.remember(request, response, place)
     return response
 
