@@ -247,7 +247,8 @@ def build_query(text: str) -> SearchQuery | None:
 def _page_listings(
     ids: list[int], query, prefetch: tuple[str, ...] = ("topics", "target_states")
 ) -> list[Listing]:
-    """The page's listings in page order, with their topics and (for a search) a snippet."""
+    """The page's listings in page order, with the `prefetch` relations and (for a search)
+    a snippet."""
     if not ids:
         return []
     # The search vector and the source's last text are never shown, and are the longest columns.
