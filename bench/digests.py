@@ -100,6 +100,7 @@ def new_listings(now, rng: random.Random) -> None:
             "U.S. Department of State", rng.random() < 0.1, "{}", "{}", False, "{}", False,
             False, "in_person", "", deadline, "America/New_York", "",
             f"https://example.gov/digest-bench/{n}", "", published, published, published,
+            None, None, "confirmed" if deadline else "rolling", "", "{}", "",
         ))  # fmt: skip
     _copy(Listing._meta.db_table, generate.COLUMNS, rows)
     ids = list(

@@ -43,7 +43,8 @@ COLUMNS = [
     "government_levels", "targets_underserved", "education_levels",
     "us_citizenship_required", "is_paid", "format", "duration", "deadline", "time_zone",
     "location", "apply_url", "apply_contact", "published_at", "created_at", "updated_at",
-    "min_population", "max_population",
+    "min_population", "max_population", "deadline_kind", "external_id", "upstream",
+    "upstream_digest",
 ]  # fmt: skip
 # Eligibility as curators set it: a tenth of listings for a few states, a fifth for places of
 # some size, so a chosen place (?place=) leaves out a realistic share.
@@ -97,7 +98,7 @@ def generate_listings(count: int, seed: int = 7) -> None:
                     rng.random() < 0.15, "{}", rng.random() < 0.5, rng.random() < 0.4,
                     rng.choice(formats), "", deadline, "America/New_York", "",
                     f"https://example.gov/bench/{n}", "", published, published, published,
-                    low, high,
+                    low, high, "confirmed" if deadline else "rolling", "", "{}", "",
                 ))  # fmt: skip
             with connection.cursor() as cursor:
                 with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:

@@ -2,6 +2,8 @@
 
 Goals (issue: Listings): every search p99 within 3x the plain listing page's p99, and the
 very common term at least 10x faster than the naive approach (rank every match, OFFSET pages).
+Issue #16 (cheaper misses): every page of /opportunities/ here, with or without a place, warm
+or cold, answers with p50 <= 25 ms and p99 <= 60 ms.
 """
 
 import os
@@ -14,6 +16,7 @@ from opportunities.models import Listing
 LISTINGS = int(os.environ.get("BENCH_LISTINGS", "100000"))
 DEEP_ROW = 4000  # page 201 of 20
 PLACE, PLACE_STATE = "id/boise", "id"
+P50_GOAL, P99_GOAL = 25, 60  # ms, issue #16
 
 
 def _deep_cursor() -> str:
@@ -68,7 +71,8 @@ def main() -> None:
             f"/opportunities/?place={PLACE_STATE}&q={rare}"
         ),
     }
-    results = report("Listings", f"{total:,} published listings", run_pages(pages))
+    measured = run_pages(pages)
+    results = report("Listings", f"{total:,} published listings", measured)
     listing_page = results["listing page with facets /opportunities/"]
     searches = {
         name: p99 for name, p99 in results.items() if name.startswith(("search", "place: search"))
@@ -82,3 +86,16 @@ def main() -> None:
         f"(goal <= 3x; {worst_name}); the very common term is {naive / common:.1f}x faster "
         f"than the naive search ({naive / common_cold:.1f}x with a cold cache; goal >= 10x)."
     )
+    own = {name: m for name, m in measured.items() if pages[name].startswith("/opportunities/")}
+    missed = [
+        f"{name} ({p50:.1f}/{p99:.1f})"
+        for name, (p50, p99, _queries) in own.items()
+        if p50 > P50_GOAL or p99 > P99_GOAL
+    ]
+    print(
+        f"Search pages (goal p50 <= {P50_GOAL} ms, p99 <= {P99_GOAL} ms): "
+        f"slowest p50 {max(m[0] for m in own.values()):.1f} ms, slowest p99 "
+        f"{max(m[1] for m in own.values()):.1f} ms; "
+        + (f"missed by {', '.join(missed)}." if missed else f"all {len(own)} pages meet it.")
+    )
+    print(f"Load average while measured: {' '.join(f'{v:.2f}' for v in os.getloadavg())}.")

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_filters",
+    "template_partials",
     "csp",
     "simple_history",
     # Open data: the read-only JSON API, its OpenAPI schema and docs, CORS.
@@ -167,7 +168,15 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "diplomacy",
         "TIMEOUT": 300,
-    }
+    },
+    # Rendered result cards (opportunities/cards.py), in each process's memory: their keys
+    # name their content, so nothing needs forgetting and no worker needs to share them.
+    "cards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "cards",
+        "TIMEOUT": 24 * 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": int(env("CARD_CACHE_ENTRIES", "5000"))},
+    },
 }
 
 CELERY_BROKER_URL = REDIS_URL

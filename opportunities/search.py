@@ -57,6 +57,11 @@ class Facet:
     label: str
     count: int
 
+    def __post_init__(self):
+        # Translated now, in the request's language (part of the cache key): a lazy label
+        # would be pickled as a lazy object, and unpickling fifty of them costs milliseconds.
+        self.label = str(self.label)
+
 
 @dataclass
 class SearchResults:
@@ -117,22 +122,36 @@ def _after(cursor: str, sort: str) -> Q:
 
 
 def search(
-    filterset, text: str = "", sort: str = "", cursor: str = "", page_size: int = PAGE_SIZE
+    filterset,
+    text: str = "",
+    sort: str = "",
+    cursor: str = "",
+    page_size: int = PAGE_SIZE,
+    prefetch: tuple[str, ...] = ("topics", "target_states"),
 ) -> SearchResults:
     """Open listings matching the filters (and the text), one page at a time. Open is decided
-    by the query at this moment, not by the archiving task."""
+    by the query at this moment, not by the archiving task. `prefetch` names the relations
+    the caller shows (the search page's cards need target states only to say why a listing
+    fits a place)."""
     base = filterset.filter_queryset(Listing.objects.open())
     query = build_query(text)
+    # The same words and filters give the same counts to every visitor until a listing
+    # changes, so they are computed once and kept in the cache (popular searches repeat).
+    facets_key = _facets_cache_key(filterset.form.cleaned_data)
+    facets = cache.get(facets_key)
     if query is not None:
-        # Fetched once: ranking, paging and every facet count reuse the same ids.
-        candidates = list(
+        candidates = (
             base.filter(search_vector=query)
             .order_by("-published_at", "-id")
-            .values_list("id", flat=True)[:CANDIDATE_LIMIT]
+            .values("id")[:CANDIDATE_LIMIT]
         )
-        # One array parameter rather than a thousand, which PostgreSQL plans far faster.
-        in_candidates = RawSQL("SELECT unnest(%s::bigint[])", (candidates,))  # noqa: S611
-        matched = Listing.objects.filter(id__in=in_candidates).annotate(
+        if facets is None:
+            # Every count below reuses them: fetched once, as one array parameter (which
+            # PostgreSQL plans far faster than a thousand). With the counts cached, a
+            # subquery saves the round trip and the thousand ids' trip through Python.
+            ids = list(candidates.values_list("id", flat=True))
+            candidates = RawSQL("SELECT unnest(%s::bigint[])", (ids,))  # noqa: S611
+        matched = Listing.objects.filter(id__in=candidates).annotate(
             rank=SearchRank(F("search_vector"), query, cover_density=False)
         )
         sort = sort or Sort.RELEVANCE
@@ -149,7 +168,7 @@ def search(
     page = list(page_query.only("id")[: page_size + 1].values_list("id", "sort_key"))
     has_next = len(page) > page_size
     page = page[:page_size]
-    listings = _page_listings([listing_id for listing_id, _ in page], query)
+    listings = _page_listings([listing_id for listing_id, _ in page], query, prefetch)
     for listing, (_, sort_key) in zip(listings, page, strict=True):
         listing.sort_key = sort_key
     next_cursor = None
@@ -161,10 +180,6 @@ def search(
         "topics": filterset.filters["topic"].extra["choices"],
         "regions": filterset.filters["region"].extra["choices"],
     }
-    # The same words and filters give the same counts to every visitor until a listing
-    # changes, so they are computed once and kept in the cache (popular searches repeat).
-    key = _facets_cache_key(filterset.form.cleaned_data)
-    facets = cache.get(key)
     if facets is None:
         groups = chosen_groups(filterset)
         facets = facet_counts(matched, **choices, skip=groups)
@@ -176,7 +191,7 @@ def search(
                 newest = others.filter(search_vector=query).order_by("-published_at", "-id")
                 others = Listing.objects.filter(id__in=newest.values("id")[:CANDIDATE_LIMIT])
             facets[group] = group_counts(others, group, **choices)
-        cache.set(key, facets, FACETS_CACHE_SECONDS)
+        cache.set(facets_key, facets, FACETS_CACHE_SECONDS)
     chosen_kinds = set(filterset.form.cleaned_data.get("kind") or [])
     # Every listing has one kind; with kinds chosen, their (disjunctive) counts add up to it.
     total = sum(f.count for f in facets["kind"] if not chosen_kinds or f.value in chosen_kinds)
@@ -229,11 +244,19 @@ def build_query(text: str) -> SearchQuery | None:
     return query
 
 
-def _page_listings(ids: list[int], query) -> list[Listing]:
-    """The page's listings in page order, with their topics and (for a search) a snippet."""
+def _page_listings(
+    ids: list[int], query, prefetch: tuple[str, ...] = ("topics", "target_states")
+) -> list[Listing]:
+    """The page's listings in page order, with the `prefetch` relations and (for a search)
+    a snippet."""
     if not ids:
         return []
-    listings = Listing.objects.filter(id__in=ids).prefetch_related("topics", "target_states")
+    # The search vector and the source's last text are never shown, and are the longest columns.
+    listings = (
+        Listing.objects.filter(id__in=ids)
+        .defer("search_vector", "upstream")
+        .prefetch_related(*prefetch)
+    )
     if query is not None:
         listings = listings.annotate(
             snippet=SearchHeadline(

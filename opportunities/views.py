@@ -10,12 +10,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from cities.models import Place, states_matching
 from lib.text import fold
 from opportunities import calendars, dates, feeds, place_choice, view_counts
+from opportunities.cards import result_cards
 from opportunities.filters import ListingFilter, chosen_place
 from opportunities.forms import StudentFinderForm
 from opportunities.markdown import render_markdown
@@ -38,11 +40,15 @@ def listing_search(request):
     cleaned = filterset.form.cleaned_data
     text, sort = cleaned.get("q") or "", cleaned.get("sort") or ""
     place = cleaned.get("place")
+    # The cards show no topics; target states only say why a listing fits the chosen place.
+    prefetch = ("target_states",) if place is not None else ()
     try:
-        results = search(filterset, text=text, sort=sort, cursor=request.GET.get("after", ""))
+        results = search(
+            filterset, text=text, sort=sort, cursor=request.GET.get("after", ""), prefetch=prefetch
+        )
     except BadCursor:
         problems.append(_("That page link was damaged, so here is the first page."))
-        results = search(filterset, text=text, sort=sort)
+        results = search(filterset, text=text, sort=sort, prefetch=prefetch)
     if place is not None:
         for listing in results.listings:
             listing.fit = listing.fit_for(place)
@@ -53,7 +59,16 @@ def listing_search(request):
     context["suggested_place"] = _place_named(text) if text and place is None else None
     # An unknown place is a bad address (400), though the page still shows every listing.
     status = 400 if "place" in filterset.form.errors else 200
-    response = render(request, "opportunities/search.html", context, status=status)
+    template = "opportunities/search.html"
+    # htmx swaps in the results and filters only (hx-select); restoring a page from history
+    # needs all of it.
+    if (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    ):
+        template += "#search-layout"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
     place_choice.remember(request, response, place)
     return response
 
@@ -66,7 +81,7 @@ def _place_named(text: str):
     state = next((s for s in states_matching(text) if fold(s.name) == fold(text)), None)
     if state is not None:
         return {"name": state.name, "parameter": state.parameter}
-    place = Place.objects.select_related("state").matching(text).filter(exact=1).first()
+    place = Place.objects.select_related("state").named(text).first()
     if place is None:
         return None
     return {"name": place_choice.place_name(place), "parameter": place.parameter}
@@ -81,6 +96,7 @@ def search_page_context(request, filterset, results, text: str, problems: list[s
         "filterset": filterset,
         "form": filterset.form,
         "results": results,
+        "cards": result_cards(results.listings),
         "text": text,
         "problems": problems,
         "query_string": query.urlencode(),
