@@ -65,17 +65,19 @@ def submit_priorities(*, place: Place, topics: list, **fields) -> PriorityRespon
             PriorityRanking(response=response, topic=topic, rank=rank)
             for rank, topic in enumerate(topics, start=1)
         )
-    link = absolute_url(reverse("priorities:confirm", args=[token_for(response)]))
-    with translation.override(response.language):
-        subject = str(_("Confirm your place's priorities"))
-    # Only our own words and the link until the address is confirmed (see cities/solutions.py).
-    send_email(
-        "priorities_confirm",
-        {"confirm_url": link},
-        [response.respondent_email],
-        subject=subject,
-        language=response.language,
-    )
+        link = absolute_url(reverse("priorities:confirm", args=[token_for(response)]))
+        with translation.override(response.language):
+            subject = str(_("Confirm your place's priorities"))
+        # Only our own words and the link until the address is confirmed (see
+        # cities/solutions.py); queued in the answer's transaction, so both commit or neither.
+        send_email(
+            "priorities_confirm",
+            {"confirm_url": link},
+            [response.respondent_email],
+            subject=subject,
+            language=response.language,
+            cause=f"cities.priorityresponse:{response.pk}",
+        )
     return response
 
 
