@@ -46,7 +46,13 @@ def enqueue_sending(mail_ids: list[int]) -> None:
     safe in PostgreSQL and beat's sweep sends it within a minute of the worker being back."""
     from lib.outbox.tasks import send_queued_mail
 
+    app = send_queued_mail.app
     try:
-        send_queued_mail.apply_async(args=[mail_ids], retry=False)
+        # One try, two seconds at most: kombu would otherwise keep reconnecting for seconds
+        # while the visitor waits, and the sweep sends the mail anyway.
+        with app.connection_for_write(
+            connect_timeout=2, transport_options={"max_retries": 0}
+        ) as connection:
+            send_queued_mail.apply_async(args=[mail_ids], retry=False, connection=connection)
     except Exception:  # any broker failure: the sweep is the fallback
         logger.warning("Mail %s queued; the broker did not take the task", mail_ids, exc_info=True)
