@@ -250,6 +250,8 @@ OUTBOX_RETRY_BACKOFF = int(env("OUTBOX_RETRY_BACKOFF", "60"))
 OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "10"))
 OUTBOX_SENDING_TIMEOUT = int(env("OUTBOX_SENDING_TIMEOUT", str(max(300, 4 * EMAIL_TIMEOUT))))
 OUTBOX_STUCK_MINUTES = int(env("OUTBOX_STUCK_MINUTES", "15"))
+# Sent mail is deleted after this many days (failed mail stays until staff retry it).
+OUTBOX_KEEP_DAYS = int(env("OUTBOX_KEEP_DAYS", "30"))
 # Links in emails (sent by workers, outside any request) start with the portal's public address.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 # Mail to the public names the sender's postal address (CAN-SPAM).

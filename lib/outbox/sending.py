@@ -141,6 +141,16 @@ def retry(mail_ids) -> int:
     return len(failed)
 
 
+def prune_sent(now=None) -> int:
+    """Forget sent mail after OUTBOX_KEEP_DAYS: its bodies hold addresses and signed links, and
+    the change that caused it keeps its own history. Failed mail stays until staff act on it."""
+    since = (now or timezone.now()) - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    deleted, _per_model = OutgoingMail.objects.filter(
+        status=MailStatus.SENT, sent_at__lt=since
+    ).delete()
+    return deleted
+
+
 def is_permanent(error: Exception) -> bool:
     """5xx replies are permanent (the address or the message is refused); anything else, a
     4xx, a refused or dropped connection or a timeout, may pass later."""

@@ -13,5 +13,8 @@ def send_queued_mail(mail_ids: list[int]) -> int:
 
 @shared_task
 def sweep_outbox() -> int:
-    """Beat, every minute: send whatever is due (retries, mail the broker never carried)."""
-    return sending.send_due()
+    """Beat, every minute: send whatever is due (retries, mail the broker never carried), and
+    forget mail sent long ago."""
+    sent = sending.send_due()
+    sending.prune_sent()
+    return sent

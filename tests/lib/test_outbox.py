@@ -6,12 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django.utils import timezone
 
 from lib.outbox import sending
 from lib.outbox.models import MailStatus, OutgoingMail
+from lib.outbox.tasks import sweep_outbox
 from opportunities import digests
 from opportunities.models import Subscription
 from tests.opportunities.mailserver import ControlledSMTP
@@ -141,6 +142,23 @@ def test_the_message_keeps_the_message_id_it_was_queued_with(client, mailbox):
     assert message["Message-ID"] == queued_id
 
 
+def test_sent_mail_is_forgotten_after_the_days_it_is_kept_and_failed_mail_stays(
+    client, mailbox, settings
+):
+    subscribe(client, "old@example.gov")
+    subscribe(client, "new@example.gov")
+    assert len(mailbox.messages) == 2
+    OutgoingMail.objects.filter(to=["old@example.gov"]).update(
+        sent_at=timezone.now() - timedelta(days=settings.OUTBOX_KEEP_DAYS, minutes=1)
+    )
+    failed_mail(created_at=timezone.now() - timedelta(days=400))
+    sweep_outbox.apply()
+    assert sorted(m.to[0] for m in OutgoingMail.objects.all()) == [
+        "new@example.gov",
+        "nobody@example.gov",
+    ]
+
+
 def test_beat_sweeps_the_outbox_every_minute(settings):
     [entry] = [
         e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"].endswith("sweep_outbox")
@@ -258,8 +276,6 @@ def test_curators_and_publishers_do_not_see_outgoing_mail(client, group):
 
 def test_without_the_retry_permission_there_is_no_retry(client, administrator):
     administrator.groups.clear()
-    from django.contrib.auth.models import Permission
-
     administrator.user_permissions.add(Permission.objects.get(codename="view_outgoingmail"))
     mail = failed_mail()
     page = client.get(CHANGELIST).content.decode()
