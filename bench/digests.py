@@ -100,8 +100,12 @@ def new_listings(now, rng: random.Random) -> None:
             "U.S. Department of State", rng.random() < 0.1, "{}", "{}", False, "{}", False,
             False, "in_person", "", deadline, "America/New_York", "",
             f"https://example.gov/digest-bench/{n}", "", published, published, published,
+            None, None,  # no population range
+            "", "{}", "", "confirmed" if deadline else "rolling",
         ))  # fmt: skip
-    _copy(Listing._meta.db_table, generate.COLUMNS, rows)
+    # COPY applies no model defaults: the source and deadline-kind columns need their values.
+    columns = generate.COLUMNS + ["external_id", "upstream", "upstream_digest", "deadline_kind"]
+    _copy(Listing._meta.db_table, columns, rows)
     ids = list(
         Listing.objects.filter(slug__startswith="digest-bench-").values_list("id", flat=True)
     )
@@ -136,7 +140,7 @@ def subscribers(now, rng: random.Random) -> None:
     choices = [rng.randrange(len(pool)) for _ in range(SUBSCRIBERS)]
     columns = [
         "email", "role", "state_id", "place_id", "kinds", "frequency", "status", "language",
-        "created_at", "updated_at", "confirmed_at", "last_digest_at",
+        "created_at", "updated_at", "confirmed_at", "last_digest_at", "link_version",
     ]  # fmt: skip
     _copy(
         Subscription._meta.db_table,
@@ -155,6 +159,7 @@ def subscribers(now, rng: random.Random) -> None:
                 last,
                 last,
                 last,
+                0,
             )
             for n, c in enumerate(tqdm(choices, desc="Generating subscribers", unit="subscriber"))
         ),  # fmt: skip
