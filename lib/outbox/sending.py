@@ -56,6 +56,10 @@ def send_due(mail_ids: list[int] | None = None, limit: int = 500) -> int:
                 if not is_permanent(error):
                     break
                 continue
+            except Exception as error:  # a message that cannot be built never will be
+                logger.exception("Mail %s cannot be sent", mail.pk)
+                _record_failure(mail, error, permanent=True)
+                continue
             mark_sent(mail.pk)
             sent += 1
     finally:
@@ -98,10 +102,10 @@ def mark_sent(mail_id: int) -> None:
     )
 
 
-def _record_failure(mail: OutgoingMail, error: Exception) -> None:
+def _record_failure(mail: OutgoingMail, error: Exception, permanent: bool = False) -> None:
     description = f"{type(error).__name__}: {error}"[:2000]
     rows = OutgoingMail.objects.filter(pk=mail.pk, status=MailStatus.SENDING)
-    if is_permanent(error) or mail.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+    if permanent or is_permanent(error) or mail.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         logger.warning("Mail %s failed for good: %s", mail.pk, description)
         rows.update(status=MailStatus.FAILED, sending_since=None, last_error=description)
         return

@@ -116,6 +116,16 @@ def test_one_refused_message_does_not_hold_up_the_others(client, relay):
     assert relay.count_to("ana@example.gov") == 1
 
 
+def test_a_message_that_cannot_be_built_fails_and_the_others_still_go(client, relay):
+    subscribe(client, "ana@example.gov")
+    broken = failed_mail(status=MailStatus.QUEUED, attempts=0)
+    OutgoingMail.objects.filter(pk=broken.pk).update(headers={"X-Broken": "a\nInjected: 1"})
+    assert sending.send_due() == 1
+    assert relay.count_to("ana@example.gov") == 1
+    broken.refresh_from_db()
+    assert broken.status == "failed" and "BadHeaderError" in broken.last_error
+
+
 def test_mail_a_dead_worker_was_sending_is_sent_again(client, relay, settings):
     subscribe(client)
     OutgoingMail.objects.update(
@@ -181,17 +191,17 @@ def administrator(client):
 
 
 def failed_mail(email="nobody@example.gov", **fields) -> OutgoingMail:
-    return OutgoingMail.objects.create(
-        status=MailStatus.FAILED,
-        to=[email],
-        from_email="Portal <noreply@localhost>",
-        subject="Confirm your subscription",
-        body_text="Follow the link.",
-        body_html="<p>Follow the link.</p>",
-        attempts=10,
-        last_error="SMTPRecipientsRefused: 550 No such mailbox",
-        **fields,
-    )
+    values = {
+        "status": MailStatus.FAILED,
+        "to": [email],
+        "from_email": "Portal <noreply@localhost>",
+        "subject": "Confirm your subscription",
+        "body_text": "Follow the link.",
+        "body_html": "<p>Follow the link.</p>",
+        "attempts": 10,
+        "last_error": "SMTPRecipientsRefused: 550 No such mailbox",
+    }
+    return OutgoingMail.objects.create(**{**values, **fields})
 
 
 CHANGELIST = "/admin/outbox/outgoingmail/"
