@@ -137,7 +137,7 @@ def subscribers(now, rng: random.Random) -> None:
     choices = [rng.randrange(len(pool)) for _ in range(SUBSCRIBERS)]
     columns = [
         "email", "role", "state_id", "place_id", "kinds", "frequency", "status", "language",
-        "created_at", "updated_at", "confirmed_at", "last_digest_at",
+        "created_at", "updated_at", "confirmed_at", "last_digest_at", "link_version",
     ]  # fmt: skip
     _copy(
         Subscription._meta.db_table,
@@ -156,6 +156,7 @@ def subscribers(now, rng: random.Random) -> None:
                 last,
                 last,
                 last,
+                0,
             )
             for n, c in enumerate(tqdm(choices, desc="Generating subscribers", unit="subscriber"))
         ),  # fmt: skip

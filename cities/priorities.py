@@ -71,21 +71,23 @@ def submit_priorities(
             PriorityRanking(response=response, topic=topic, rank=rank)
             for rank, topic in enumerate(topics, start=1)
         )
-    link = absolute_url(reverse("priorities:confirm", args=[token_for(response)]))
-    whole_state = response.state_id is not None
-    with translation.override(response.language):
-        if whole_state:
-            subject = str(_("Confirm your state's priorities"))
-        else:
-            subject = str(_("Confirm your place's priorities"))
-    # Only our own words and the link until the address is confirmed (see cities/solutions.py).
-    send_email(
-        "priorities_confirm",
-        {"confirm_url": link, "whole_state": whole_state},
-        [response.respondent_email],
-        subject=subject,
-        language=response.language,
-    )
+        link = absolute_url(reverse("priorities:confirm", args=[token_for(response)]))
+        whole_state = response.state_id is not None
+        with translation.override(response.language):
+            if whole_state:
+                subject = str(_("Confirm your state's priorities"))
+            else:
+                subject = str(_("Confirm your place's priorities"))
+        # Only our own words and the link until the address is confirmed (see
+        # cities/solutions.py); queued in the answer's transaction, so both commit or neither.
+        send_email(
+            "priorities_confirm",
+            {"confirm_url": link, "whole_state": whole_state},
+            [response.respondent_email],
+            subject=subject,
+            language=response.language,
+            cause=f"cities.priorityresponse:{response.pk}",
+        )
     return response
 
 

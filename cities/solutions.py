@@ -52,6 +52,7 @@ def solution_for_token(token: str) -> LocalSolution:
     return solution
 
 
+@transaction.atomic  # the submission and its confirmation email commit together, or neither
 def submit_solution(*, place: Place, **fields) -> LocalSolution:
     """Save a submission (unseen by staff until confirmed) and email the confirmation link."""
     solution = LocalSolution.objects.create(
@@ -67,6 +68,7 @@ def submit_solution(*, place: Place, **fields) -> LocalSolution:
         [solution.contact_email],
         subject=subject,
         language=solution.language,
+        cause=f"cities.localsolution:{solution.pk}",
     )
     return solution
 
@@ -105,6 +107,7 @@ def check_move(previous: str, status: str, reason: str = "") -> None:
         )
 
 
+@transaction.atomic  # the new status and the email telling the submitter commit together
 def move_solution(solution: LocalSolution, status: str, reason: str = "") -> None:
     check_move(solution.status, status, reason)
     if status == solution.status:
@@ -117,18 +120,15 @@ def move_solution(solution: LocalSolution, status: str, reason: str = "") -> Non
 
 
 def after_move(solution: LocalSolution) -> None:
-    """Once the new status is saved: stamp publication and tell the submitter."""
+    """Once the new status is saved (in the caller's transaction): stamp publication and queue
+    the email telling the submitter."""
     if solution.status == SolutionStatus.PUBLISHED and solution.published_at is None:
         solution.published_at = timezone.now()
         solution.save(update_fields=["published_at", "updated_at"])
     if solution.status == SolutionStatus.PUBLISHED:
-        transaction.on_commit(
-            lambda: _notify(solution, "solution_published", _("Your local solution is published"))
-        )
+        _notify(solution, "solution_published", _("Your local solution is published"))
     elif solution.status == SolutionStatus.DECLINED:
-        transaction.on_commit(
-            lambda: _notify(solution, "solution_declined", _("About your local solution"))
-        )
+        _notify(solution, "solution_declined", _("About your local solution"))
 
 
 def _notify(solution: LocalSolution, template: str, subject) -> None:
@@ -140,7 +140,12 @@ def _notify(solution: LocalSolution, template: str, subject) -> None:
     with translation.override(solution.language):
         subject = str(subject)
     send_email(
-        template, context, [solution.contact_email], subject=subject, language=solution.language
+        template,
+        context,
+        [solution.contact_email],
+        subject=subject,
+        language=solution.language,
+        cause=f"cities.localsolution:{solution.pk}",
     )
 
 

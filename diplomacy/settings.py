@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    # Every outgoing email is a row first (lib/outbox/): sent by the worker, never lost.
+    "lib.outbox",
     "diplomacy",
     "cities",
     "opportunities",
@@ -215,6 +217,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opportunities.tasks.sync_due_sources",
         "schedule": 15 * 60.0,
     },
+    # The outbox (lib/outbox/): mail that is due and was not sent yet (retries, and mail
+    # queued while the broker was down).
+    "sweep-outbox": {
+        "task": "lib.outbox.tasks.sweep_outbox",
+        "schedule": 60.0,
+    },
     # Email digests: each period once (opportunities/digests/delivery.py).
     "send-daily-digests": {
         "task": "opportunities.tasks.send_digests",
@@ -242,6 +250,17 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Subnational Diplomacy Portal <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
+# The outbox (lib/outbox/): a failed attempt (4xx, relay down) is retried after
+# OUTBOX_RETRY_BACKOFF seconds, doubling (at most an hour apart), OUTBOX_MAX_ATTEMPTS times in
+# all; then it fails and staff see it. Mail "being sent" for longer than OUTBOX_SENDING_TIMEOUT
+# belonged to a worker that died and is sent again. Mail waiting OUTBOX_STUCK_MINUTES past its
+# time is shown as stuck in the admin.
+OUTBOX_RETRY_BACKOFF = int(env("OUTBOX_RETRY_BACKOFF", "60"))
+OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "10"))
+OUTBOX_SENDING_TIMEOUT = int(env("OUTBOX_SENDING_TIMEOUT", str(max(300, 4 * EMAIL_TIMEOUT))))
+OUTBOX_STUCK_MINUTES = int(env("OUTBOX_STUCK_MINUTES", "15"))
+# Sent mail is deleted after this many days (failed mail stays until staff retry it).
+OUTBOX_KEEP_DAYS = int(env("OUTBOX_KEEP_DAYS", "30"))
 # Links in emails (sent by workers, outside any request) start with the portal's public address.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 # Mail to the public names the sender's postal address (CAN-SPAM).

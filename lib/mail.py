@@ -2,8 +2,10 @@
 
 Every message is built from `templates/emails/<name>.txt` and `templates/emails/<name>.html`
 (both extend the `base` pair, which carries the sender's postal address and why the recipient
-gets the message) and goes out through Django's configured email backend: SMTP in every
-environment, a local sink on loopback in development and tests.
+gets the message). `send_email` does not send: it writes the message to the outbox
+(`lib.outbox`) in the caller's transaction, and the Celery worker sends it through Django's
+configured email backend (SMTP in every environment, a local sink on loopback in development
+and tests) with retries.
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ def build_email(
     return message
 
 
-def send_email(template: str, context: dict, to: list[str], *, subject: str, **kwargs) -> None:
-    """Build and send one message at once (confirmations and notices; digests batch theirs)."""
-    build_email(template, context, to, subject=subject, **kwargs).send()
+def send_email(
+    template: str, context: dict, to: list[str], *, subject: str, cause: str = "", **kwargs
+) -> None:
+    """Build one message and queue it in the outbox, in the current transaction: it is sent
+    (by the worker, with retries) only if the change that caused it commits. `cause` names
+    that change for staff ("cities.localsolution:12")."""
+    from lib.outbox.queueing import queue  # the outbox's models load after the apps
+
+    message = build_email(template, context, to, subject=subject, **kwargs)
+    language = kwargs.get("language") or settings.LANGUAGE_CODE
+    queue(message, kind=template, language=language, cause=cause)

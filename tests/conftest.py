@@ -154,6 +154,9 @@ def ensure_curation_data() -> None:
     importlib.import_module("opportunities.migrations.0012_review_queue").grant_curators_deletion(
         apps, None
     )
+    importlib.import_module(
+        "lib.outbox.migrations.0002_administrators_see_outgoing_mail"
+    ).grant_administrators(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -236,32 +239,73 @@ def celery_worker():
         process.wait(timeout=20)
 
 
-class SMTPSink:
-    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, parsed."""
+def deliver_outbox() -> None:
+    """Send the outbox's due mail from this process, as the worker's task or beat's sweep
+    would (lib/outbox/sending.py, over real SMTP). Tests without database access have none."""
+    from lib.outbox import sending
 
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self._lock = threading.Lock()
+    try:
+        sending.send_due()
+    except RuntimeError as error:
+        if "Database access not allowed" not in str(error):
+            raise
+
+
+class _SinkHandler:
+    """aiosmtpd's hooks for an SMTPSink (aiosmtpd reads every attribute of its handler, so
+    the sink's reading properties live apart)."""
+
+    def __init__(self, sink: "SMTPSink"):
+        self.sink = sink
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self._lock:
-            self.messages.append(message)
-            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        with self.sink._lock:
+            self.sink._messages.append(message)
+            self.sink._envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
+
+
+class SMTPSink:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, parsed.
+
+    With `deliver_outbox` set, reading it first sends what waits in the outbox (mail is
+    written to the outbox in a request's transaction and sent afterwards by the worker; in
+    tests that roll back, no commit ever asks the worker, so the reader plays its part)."""
+
+    def __init__(self):
+        self._messages: list[email.message.EmailMessage] = []
+        self._envelopes: list[tuple[str, list[str]]] = []
+        self._lock = threading.Lock()
+        self.deliver_outbox = False
+        self.handler = _SinkHandler(self)
+
+    def _deliver(self) -> None:
+        if self.deliver_outbox:
+            deliver_outbox()
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        self._deliver()
+        return self._messages
+
+    @property
+    def envelopes(self) -> list[tuple[str, list[str]]]:
+        self._deliver()
+        return self._envelopes
 
     def clear(self) -> None:
         with self._lock:
-            self.messages.clear()
-            self.envelopes.clear()
+            self._messages.clear()
+            self._envelopes.clear()
 
     def to(self, address: str) -> list[email.message.EmailMessage]:
         """The messages received for one address."""
+        self._deliver()
         with self._lock:
             return [
                 m
-                for m, (_, rcpt) in zip(self.messages, self.envelopes, strict=True)
+                for m, (_, rcpt) in zip(self._messages, self._envelopes, strict=True)
                 if address in rcpt
             ]
 
@@ -270,7 +314,7 @@ class SMTPSink:
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.05)
-        return list(self.messages)
+        return list(self._messages)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -283,7 +327,7 @@ def smtp_sink(django_test_environment):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     sink = SMTPSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = Controller(sink.handler, hostname="127.0.0.1", port=port)
     controller.start()
     # pytest-django swaps in the in-memory backend; the portal's own (SMTP) is what we test.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -297,6 +341,9 @@ def smtp_sink(django_test_environment):
 
 @pytest.fixture
 def mailbox(smtp_sink):
-    """The loopback SMTP server's messages, empty at the start of the test."""
+    """The loopback SMTP server's messages, empty at the start of the test; reading them sends
+    what waits in the outbox first (see SMTPSink)."""
     smtp_sink.clear()
-    return smtp_sink
+    smtp_sink.deliver_outbox = True
+    yield smtp_sink
+    smtp_sink.deliver_outbox = False

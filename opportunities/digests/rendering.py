@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from lib.mail import absolute_url, build_email
+from lib.outbox.queueing import queue
 from opportunities.digests.links import (
     INERT_TOKEN,
     UNSUBSCRIBE,
@@ -219,5 +220,10 @@ def send_test_digest(subscription: Subscription, to: str) -> Digest:
     """Send the next digest of a subscription to a staff member, changing nothing (its links
     are inert: the staff member reads what the subscriber would, and cannot act as them)."""
     digest = next_digest(subscription)
-    digest_message(digest, to=to, test=True, inert_links=True).send()
+    queue(
+        digest_message(digest, to=to, test=True, inert_links=True),
+        kind="digest_test",
+        language=subscription.language,
+        cause=f"opportunities.subscription:{subscription.pk}",
+    )
     return digest

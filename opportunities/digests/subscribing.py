@@ -34,10 +34,11 @@ def request_subscription(preferences: dict, language: str) -> None:
             subscription.status = SubscriptionStatus.PENDING
             subscription.language = language
             save_preferences(subscription, preferences)
-    if already:
-        send_manage_link(subscription)
-        return
-    _send_confirmation_link(subscription)
+        # Queued in the same transaction: the request and its email commit together.
+        if already:
+            send_manage_link(subscription)
+        else:
+            _send_confirmation_link(subscription)
 
 
 def _send_confirmation_link(subscription: Subscription) -> None:
@@ -47,9 +48,11 @@ def _send_confirmation_link(subscription: Subscription) -> None:
         [subscription.email],
         subject=_with_language(subscription.language, lambda: _("Confirm your subscription")),
         language=subscription.language,
+        cause=f"opportunities.subscription:{subscription.pk}",
     )
 
 
+@transaction.atomic
 def confirm_again(subscription: Subscription) -> None:
     """Someone who left (or whose address bounced) asks to come back through a manage link:
     the link may have been forwarded, so the address confirms again before anything is sent."""
@@ -99,6 +102,7 @@ def send_manage_link(subscription: Subscription) -> None:
         [subscription.email],
         subject=_with_language(subscription.language, lambda: _("Your email subscription")),
         language=subscription.language,
+        cause=f"opportunities.subscription:{subscription.pk}",
     )
 
 

@@ -4,7 +4,7 @@ from django.template import engines
 from lib.mail import absolute_url, send_email
 
 
-def test_email_travels_over_smtp_with_text_and_html_parts(mailbox, settings, tmp_path):
+def test_email_travels_over_smtp_with_text_and_html_parts(db, mailbox, settings, tmp_path):
     (tmp_path / "emails").mkdir()
     (tmp_path / "emails/hello.txt").write_text(
         '{% extends "emails/base.txt" %}{% block content %}Hello {{ name }}{% endblock %}'

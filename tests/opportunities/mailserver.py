@@ -31,7 +31,18 @@ class ControlledSMTP:
 
     def __exit__(self, *exc):
         self.release.set()
+        if self._controller is not None:
+            self._controller.stop()
+
+    def go_down(self) -> None:
+        """Stop listening: connections are refused, as from a relay that is down."""
         self._controller.stop()
+        self._controller = None
+
+    def come_back(self) -> None:
+        """Listen again on the same port (a stopped controller cannot be started again)."""
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refused:
