@@ -167,3 +167,25 @@ def test_imported_draft_says_where_it_came_from_on_its_admin_page(client, pendin
 
     assert "Imported from Grants.gov, DOS-SCD-27-001; fetched at " in html
     assert "Upstream has changed it: see the differences." in html
+
+
+def test_run_now_says_so_when_the_task_queue_is_unreachable(client, transactional_db, settings):
+    from diplomacy.celery import app as celery_app
+    from tests.conftest import ensure_curation_data
+    from tests.diplomacy.test_unavailable import _free_port
+
+    ensure_curation_data()  # a committing test: the data migration's groups and sources
+    staff(client, "Publisher")
+    source = Source.objects.get(name="Grants.gov")
+    celery_app.conf.broker_url = f"redis://127.0.0.1:{_free_port()}/0"
+    celery_app.close()  # forget the connections to the real broker
+    try:
+        response = act(client, "source", "run_now", [source.pk])
+    finally:
+        celery_app.conf.broker_url = settings.CELERY_BROKER_URL
+        celery_app.close()
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The task queue cannot be reached; nothing was queued." in html
+    assert "Queued" not in html
