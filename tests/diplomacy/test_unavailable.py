@@ -164,6 +164,7 @@ def refusing_database(transactional_db):
     finally:
         database.accept()
         database.admin.close()
+        connection.close()  # this thread's connection was cut too
 
 
 def test_pages_are_a_503_while_the_database_is_away_and_recover_after(client, refusing_database):
