@@ -177,13 +177,18 @@ def test_run_now_says_so_when_the_task_queue_is_unreachable(client, transactiona
     ensure_curation_data()  # a committing test: the data migration's groups and sources
     staff(client, "Publisher")
     source = Source.objects.get(name="Grants.gov")
-    celery_app.conf.broker_url = f"redis://127.0.0.1:{_free_port()}/0"
-    celery_app.close()  # forget the connections to the real broker
+
+    def use_broker(url: str) -> None:
+        # Celery keeps its connection and producer pools; forget them so the new URL is used.
+        celery_app.conf.broker_url = url
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    use_broker(f"redis://127.0.0.1:{_free_port()}/0")  # nothing listens there
     try:
         response = act(client, "source", "run_now", [source.pk])
     finally:
-        celery_app.conf.broker_url = settings.CELERY_BROKER_URL
-        celery_app.close()
+        use_broker(settings.CELERY_BROKER_URL)
 
     assert response.status_code == 200
     html = response.content.decode()
