@@ -259,9 +259,9 @@ def main() -> None:
         f"{load.load_average()}",
         flush=True,
     )
+    visitor = Visitor(web.port)
     locust, request_log = load.run_locust(web.url, pages, run_seconds, load.USERS, "faults")
     run_start = time.time()
-    visitor = Visitor(web.port)
     stop = threading.Event()
     submitter = threading.Thread(target=visitor.run, args=(stop,), daemon=True)
     submitter.start()
