@@ -1,10 +1,12 @@
 """`make bench`: every benchmark, on a separate `<database>_bench` database.
 
-Usage: python -m bench [places] [listings] [open_data] [channel] [digests] [sources].
+Usage: python -m bench [places] [listings] [open_data] [channel] [digests] [sources] [load]
+[faults].
 BENCH_ROUNDS
 (requests per page, default 60), BENCH_LISTINGS (default 100000), BENCH_SOLUTIONS,
 BENCH_PRIORITIES, BENCH_SUBSCRIBERS (default 100000) and BENCH_FEED_ITEMS (default 10000)
-size the run.
+size the run; BENCH_LOAD_SECONDS (default 30) and BENCH_LOAD_USERS (default 20) the load and
+fault runs (bench/load.py, bench/faults.py).
 """
 
 import os
@@ -19,7 +21,9 @@ from django.core.management import call_command  # noqa: E402
 
 from bench import harness  # noqa: E402
 
-BENCHMARKS = ("places", "listings", "open_data", "channel", "digests", "sources")
+BENCHMARKS = (
+    "places", "listings", "open_data", "channel", "digests", "sources", "load", "faults",
+)  # fmt: skip
 
 
 def main(names: list[str]) -> None:

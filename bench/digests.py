@@ -102,7 +102,7 @@ def new_listings(now, rng: random.Random) -> None:
             f"https://example.gov/digest-bench/{n}", "", published, published, published,
             None, None, "confirmed" if deadline else "rolling", "", "{}", "",
         ))  # fmt: skip
-    _copy(Listing._meta.db_table, generate.COLUMNS, rows)
+    _copy(Listing._meta.db_table, generate.COPY_COLUMNS, map(generate.copy_row, rows))
     ids = list(
         Listing.objects.filter(slug__startswith="digest-bench-").values_list("id", flat=True)
     )

@@ -46,6 +46,17 @@ COLUMNS = [
     "min_population", "max_population", "deadline_kind", "external_id", "upstream",
     "upstream_digest",
 ]  # fmt: skip
+# Columns with no database default that every synthetic row fills the same way (COPY needs a
+# value); a listing without a deadline is "rolling", with one "confirmed".
+COPY_COLUMNS = [*COLUMNS, "external_id", "upstream", "upstream_digest", "deadline_kind"]
+_DEADLINE = COLUMNS.index("deadline")
+
+
+def copy_row(row: tuple) -> tuple:
+    """A row in COLUMNS' order, completed for COPY_COLUMNS."""
+    return (*row, "", "{}", "", "confirmed" if row[_DEADLINE] else "rolling")
+
+
 # Eligibility as curators set it: a tenth of listings for a few states, a fifth for places of
 # some size, so a chosen place (?place=) leaves out a realistic share.
 TARGETED_SHARE, SIZED_SHARE = 0.1, 0.2
@@ -101,9 +112,10 @@ def generate_listings(count: int, seed: int = 7) -> None:
                     low, high, "confirmed" if deadline else "rolling", "", "{}", "",
                 ))  # fmt: skip
             with connection.cursor() as cursor:
-                with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+                with cursor.copy(sql) as copy:
                     for row in rows:
-                        copy.write_row(row)
+                        copy.write_row(copy_row(row))
                 cursor.execute(
                     f"SELECT id FROM {table} WHERE slug = ANY(%s)", [[r[1] for r in rows]]
                 )

@@ -115,6 +115,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Low in the list, so its process_exception runs first: PostgreSQL, Redis or the task
+    # queue unreachable → the 503 page (errors raised in other middleware: handler500).
+    "diplomacy.unavailable.ServiceUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -153,6 +156,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A pooled connection is checked before each request reuses it (conn_health_checks), so one
+# that a PostgreSQL restart broke is replaced, not used; and connecting gives up quickly, so
+# that while the database is away requests get the 503 page (diplomacy/unavailable.py) in
+# seconds rather than hang.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", int(env("DATABASE_CONNECT_TIMEOUT", "3"))
+)
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://...).")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -164,9 +174,10 @@ if not REDIS_URL:
         "REDIS_URL is not set and no embedded Redis is running: "
         "run `make services` (or set REDIS_URL=redis://host:6379/0)."
     )
+# Redis being down is a cache miss, with short timeouts (lib/cache.py), never an error page.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "lib.cache.ForgivingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "diplomacy",
         "TIMEOUT": 300,

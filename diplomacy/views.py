@@ -1,10 +1,12 @@
 """Site-wide pages: home, about, health, placeholders for sections still being built, errors."""
 
+import sys
+
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from diplomacy import health
+from diplomacy import health, unavailable
 from opportunities.models import Listing
 
 HIGHLIGHTS = 3
@@ -51,7 +53,9 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
-    return render(request, "500.html", status=500)
+    # An unreachable service raised outside a view (a session saved in middleware): a 503 too.
+    response = unavailable.respond_if_unavailable(request, sys.exc_info()[1])
+    return response or render(request, "500.html", status=500)
 
 
 def rate_limited(request, exception):

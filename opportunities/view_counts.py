@@ -15,6 +15,7 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 
+from lib.cache import UNAVAILABLE, quick_redis
 from opportunities.models import Listing, ListingViews
 
 logger = logging.getLogger(__name__)
@@ -24,16 +25,20 @@ FLUSHING_PREFIX = "diplomacy:listing-views:flushing:"
 
 
 @cache
+def _client(url: str) -> redis.Redis:
+    return quick_redis(url)  # short timeouts: Redis down must not slow pages
+
+
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return _client(settings.REDIS_URL)
 
 
 def count_listing_view(listing_id: int) -> None:
-    """One Redis command per view; a Redis hiccup loses a view, never the page."""
+    """One Redis command per view; Redis down loses a view, never the page."""
     try:
         _redis().hincrby(VIEWS_KEY, str(listing_id), 1)
-    except redis.RedisError:
-        logger.warning("Could not count a view of listing %s", listing_id, exc_info=True)
+    except (redis.RedisError, *UNAVAILABLE) as error:
+        logger.warning("Could not count a view of listing %s: %s", listing_id, error)
 
 
 def flush_listing_views() -> int:

@@ -4,6 +4,9 @@ one now, and publishers accept or reject upstream changes to published listings.
 Every action is a POST with the admin's CSRF token and declares the permission it needs.
 """
 
+import logging
+
+import kombu.exceptions
 from django.contrib import admin, messages
 from django.db import models
 from django.urls import reverse
@@ -13,6 +16,8 @@ from django.utils.translation import ngettext
 
 from opportunities.models import ChangeStatus, Source, SourceRun, Status, UpstreamChange
 from opportunities.sources import syncing
+
+logger = logging.getLogger(__name__)
 
 RECENT_RUNS = 10
 
@@ -117,8 +122,20 @@ class SourceAdmin(admin.ModelAdmin):
     def run_now(self, request, queryset):
         from opportunities.tasks import sync_source
 
-        for source in queryset:
-            sync_source.delay_on_commit(source.pk)
+        try:
+            for source in queryset:
+                sync_source.delay_on_commit(source.pk)
+        except kombu.exceptions.OperationalError as error:  # the broker (Redis) is unreachable
+            logger.warning("Could not queue a source run: %s", error)
+            self.message_user(
+                request,
+                _(
+                    "The task queue cannot be reached; nothing was queued. Try again in a few "
+                    "minutes (the sources also run on schedule)."
+                ),
+                messages.ERROR,
+            )
+            return
         self.message_user(
             request,
             _("Queued %(count)d source(s); their health shows the result when done.")

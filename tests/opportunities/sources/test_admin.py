@@ -167,3 +167,30 @@ def test_imported_draft_says_where_it_came_from_on_its_admin_page(client, pendin
 
     assert "Imported from Grants.gov, DOS-SCD-27-001; fetched at " in html
     assert "Upstream has changed it: see the differences." in html
+
+
+def test_run_now_says_so_when_the_task_queue_is_unreachable(client, transactional_db, settings):
+    from diplomacy.celery import app as celery_app
+    from tests.conftest import ensure_curation_data
+    from tests.diplomacy.test_unavailable import _free_port
+
+    ensure_curation_data()  # a committing test: the data migration's groups and sources
+    staff(client, "Publisher")
+    source = Source.objects.get(name="Grants.gov")
+
+    def use_broker(url: str) -> None:
+        # Celery keeps its connection and producer pools; forget them so the new URL is used.
+        celery_app.conf.broker_url = url
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    use_broker(f"redis://127.0.0.1:{_free_port()}/0")  # nothing listens there
+    try:
+        response = act(client, "source", "run_now", [source.pk])
+    finally:
+        use_broker(settings.CELERY_BROKER_URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The task queue cannot be reached; nothing was queued." in html
+    assert "Queued" not in html
