@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cities', '0008_merged_history_fields'),
+        ('cities', '0009_priorities_for_a_whole_state'),
     ]
 
     operations = [
