@@ -172,11 +172,15 @@ class _Lookups:
         self.urls = {
             url.lower(): title
             for url, title in Listing.objects.exclude(apply_url="").values_list(
-                "apply_url", "title"
+                "apply_url", "title_en"
             )
         }
+        # Imported rows are English: compared with the English titles, whatever the language
+        # of the page the import runs from.
         self.titles = {
-            _normalized(title): title for title in Listing.objects.values_list("title", flat=True)
+            _normalized(title): title
+            for title in Listing.objects.values_list("title_en", flat=True)
+            if title
         }
 
 
