@@ -193,10 +193,12 @@ class ListingAdmin(SpanishColumn, TranslationAdmin, GuardedHistoryAdmin):
                 },
             )
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "body":
+        if db_field.name in ("body_en", "body_es"):
             field.help_text = markdown.HELP_TEXT
-        if db_field.name == "summary":
-            field.widget.attrs.update({"rows": 3, "data-reading-grade": "summary"})
+        if db_field.name in ("summary_en", "summary_es"):
+            field.widget.attrs.update({"rows": 3})
+        if db_field.name == "summary_en":  # the reading grade is an English measure
+            field.widget.attrs.update({"data-reading-grade": "summary"})
         return field
 
     # Permissions -------------------------------------------------------------------------
@@ -235,7 +237,7 @@ class ListingAdmin(SpanishColumn, TranslationAdmin, GuardedHistoryAdmin):
         if form.cleaned_data.get("change_reason"):
             obj._change_reason = form.cleaned_data["change_reason"]
         super().save_model(request, obj, form, change)
-        grade = reading_grade(obj.summary)
+        grade = reading_grade(obj.summary_en or obj.summary)
         if grade is not None and grade > 10:
             self.message_user(request, reading_hint(grade), messages.WARNING)
 
@@ -247,7 +249,7 @@ class ListingAdmin(SpanishColumn, TranslationAdmin, GuardedHistoryAdmin):
 
     @admin.display(description=_("Reading level of the summary"))
     def reading_level(self, obj):
-        grade = reading_grade(obj.summary) if obj and obj.summary else None
+        grade = reading_grade(obj.summary_en or obj.summary) if obj and obj.summary else None
         return format_html(
             '<span data-reading-grade-output aria-live="polite">{}</span>',
             reading_hint(grade) if grade is not None else _("Type a summary to see its level."),

@@ -2,15 +2,21 @@
 English shown honestly (lang="en" and a note) where the Spanish is missing, search in both
 languages, the admin's translation work list and the API's language."""
 
+import csv
+import io
+import json
 import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connection
 from django.utils import translation
 
 from cities.models import Bureau
-from opportunities.models import Topic
+from opportunities import importing
+from opportunities.management.commands import load_demo_listings
+from opportunities.models import Listing, Topic
 from tests.factories import ListingFactory, topic
 
 pytestmark = pytest.mark.django_db
@@ -244,3 +250,61 @@ def test_api_refuses_an_unknown_language_with_a_400(client, value):
     response = client.get("/api/v1/listings/", {"lang": value})
     assert response.status_code == 400
     assert "lang" in response.json()["errors"]
+
+
+# Write paths: the CSV import and the demo content.
+
+
+def _csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+ROW = {
+    "title": "Clean water exchange",
+    "kind": "exchange",
+    "summary": "City water staff visit peers.",
+    "sponsor": "U.S. Department of State",
+    "topics": "climate",
+    "regions": "global",
+    "apply_url": "https://example.gov/water",
+}
+
+
+def test_csv_import_takes_optional_spanish_columns_even_from_a_spanish_page():
+    rows, problems = importing.read_csv(
+        _csv([{**ROW, "title_es": "Intercambio sobre agua limpia", "summary_es": "Visitas."}])
+    )
+    assert not problems
+    with translation.override("es"):
+        report = importing.import_rows(rows)
+    assert report.ok, report.problems
+    listing = report.created[0]
+    listing.refresh_from_db()
+    assert (listing.title_en, listing.title_es) == (ROW["title"], "Intercambio sobre agua limpia")
+    assert listing.summary_en == ROW["summary"] and listing.summary_es == "Visitas."
+    assert listing.body_es is None
+    # Updating the draft with an English-only row keeps its Spanish.
+    rows, _ = importing.read_csv(_csv([{**ROW, "slug": listing.slug, "summary": "New words."}]))
+    with translation.override("es"):
+        assert importing.import_rows(rows).ok
+    listing.refresh_from_db()
+    assert listing.summary_en == "New words." and listing.summary_es == "Visitas."
+    assert listing.title_es == "Intercambio sobre agua limpia"
+
+
+def test_demo_loader_adds_spanish_to_listings_loaded_before(tmp_path, monkeypatch):
+    demo = tmp_path / "listings.json"
+    demo.write_text(json.dumps([ROW]))
+    monkeypatch.setattr(load_demo_listings, "DEMO_FILE", demo)
+    call_command("load_demo_listings", verbosity=0)
+    listing = Listing.objects.get(slug="clean-water-exchange")
+    assert listing.title_es is None
+    demo.write_text(json.dumps([{**ROW, "title_es": "Intercambio sobre agua limpia"}]))
+    call_command("load_demo_listings", verbosity=0)
+    listing.refresh_from_db()
+    assert listing.title_es == "Intercambio sobre agua limpia"
+    assert listing.title_en == ROW["title"]
