@@ -8,6 +8,10 @@ English when written: `Listing(title=...)` and `listing.title = ...` fill `title
 language is active (write `title_es` to set the Spanish), and
 the original column always holds the English text, so everything that reads the columns
 directly (the English search vector, COPY loads, raw SQL) keeps its meaning.
+
+One trap remains: modeltranslation rewrites `QuerySet.update(title=...)` (and so
+`bulk_update`) to the active language's column; to write the original columns as well, use
+`Model.objects.rewrite(False)` in English (opportunities/publishing.py does).
 """
 
 from __future__ import annotations
