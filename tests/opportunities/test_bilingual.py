@@ -336,3 +336,18 @@ def test_a_proposed_change_carries_both_languages_and_keeps_the_original_column_
     )
     assert _stored_title(live) == "Heat action plans"
     assert live.history.latest().title == "Heat action plans"
+
+
+def test_an_email_address_to_apply_needs_no_translation(client):
+    listing = ListingFactory(
+        title="Grant",
+        title_es="Subvención",
+        summary_es="Resumen.",
+        apply_contact="grants@state.gov",
+    )
+    url = listing.get_absolute_url()
+    html = client.get(f"/es{url}").content.decode()
+    assert 'href="mailto:grants@state.gov"' in html
+    assert '<span lang="en"><a href="mailto:grants@state.gov"' not in html
+    response = client.get(f"/api/v1/listings/{listing.slug}/", {"lang": "es"})
+    assert "apply_contact" not in response.json()["fallback_fields"]
