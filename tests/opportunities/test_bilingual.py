@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.postgres.search import SearchQuery
 from django.core.management import call_command
 from django.db import connection
 from django.utils import translation
@@ -351,3 +352,32 @@ def test_an_email_address_to_apply_needs_no_translation(client):
     assert '<span lang="en"><a href="mailto:grants@state.gov"' not in html
     response = client.get(f"/api/v1/listings/{listing.slug}/", {"lang": "es"})
     assert "apply_contact" not in response.json()["fallback_fields"]
+
+
+def test_bulk_copy_of_new_listings_writes_the_english_columns_and_history():
+    from django.utils import timezone
+
+    from opportunities.sources import bulk
+
+    listing = Listing(
+        title="Imported grant",
+        slug="imported-grant",
+        kind="funding",
+        summary="From a public source.",
+        sponsor="Agency",
+        apply_url="https://example.gov/imported",
+    )
+    listing._change_reason = "Imported"
+    with translation.override("es"):  # whatever language the import runs in
+        bulk.insert_listings([listing], {"topics": [[topic("climate").pk]]}, timezone.now())
+    stored = Listing.objects.get(slug="imported-grant")
+    assert (stored.title_en, stored.summary_en, stored.title_es) == (
+        "Imported grant",
+        "From a public source.",
+        None,
+    )
+    assert _stored_title(stored) == "Imported grant"
+    assert stored.history.get().title_en == "Imported grant"
+    # The Spanish vector indexes the English text while there is no Spanish.
+    spanish = SearchQuery("grant", config="spanish")
+    assert Listing.objects.filter(search_vector_es=spanish, slug="imported-grant").exists()
