@@ -73,6 +73,13 @@ def _set_english(self, instance, value):
     setattr(instance, localized(self.field.name, DEFAULT), value)
 
 
+def field_label(verbose_name, lang: str) -> str:
+    """The admin's label of a language's field: "title, in English", "title, in Spanish"
+    (MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME; modeltranslation calls it lazily)."""
+    names = {"en": translation.gettext("in English"), "es": translation.gettext("in Spanish")}
+    return f"{verbose_name}, {names.get(lang, lang)}"
+
+
 def text_in(obj, field: str, lang: str) -> str:
     """The field's own text in `lang`, without falling back ("" when missing)."""
     return getattr(obj, localized(field, lang), None) or ""
