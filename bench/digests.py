@@ -100,9 +100,11 @@ def new_listings(now, rng: random.Random) -> None:
             "U.S. Department of State", rng.random() < 0.1, "{}", "{}", False, "{}", False,
             False, "in_person", "", deadline, "America/New_York", "",
             f"https://example.gov/digest-bench/{n}", "", published, published, published,
-            None, None, "confirmed" if deadline else "rolling", "", "{}", "",
+            None, None, "", "{}", "", "confirmed" if deadline else "rolling", title, summary,
         ))  # fmt: skip
-    _copy(Listing._meta.db_table, generate.COPY_COLUMNS, map(generate.copy_row, rows))
+    # The English columns too: a raw COPY bypasses modeltranslation.
+    columns = [*generate.COLUMNS, *generate.REQUIRED_COLUMNS, "title_en", "summary_en"]
+    _copy(Listing._meta.db_table, columns, rows)
     ids = list(
         Listing.objects.filter(slug__startswith="digest-bench-").values_list("id", flat=True)
     )

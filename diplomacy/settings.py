@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from diplomacy.devservices import read_services_env
+from lib import bilingual
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 NODE_MODULES = BASE_DIR / "node_modules"
@@ -62,6 +63,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # Before the admin: translated content (opportunities/translation.py, cities/translation.py).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "axes",
@@ -333,6 +336,15 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Content (listings, topics, regions) in both languages with django-modeltranslation: one
+# column per language beside the original (title_en, title_es). English is the default and
+# the fallback; a missing Spanish text is shown in English, marked as such (README, "Two
+# languages").
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = ("en", "es")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"  # slugs come from the English title
+MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME = bilingual.field_label  # "title, in Spanish"
 TIME_ZONE = "America/New_York"
 USE_I18N = True
 USE_TZ = True

@@ -167,6 +167,18 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def english_to_start():
+    """Each test starts in English: a request under /es/ leaves Spanish active in the thread
+    (LocaleMiddleware activates, nothing deactivates), which would change what the next test's
+    reverse() and translated fields give."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture(scope="session")
 def reference_rows(django_db_setup, django_db_blocker) -> dict:
     """The rows the real reference loaders write (every state, DC and territory, the regional
