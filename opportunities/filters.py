@@ -165,13 +165,17 @@ class ListingFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["topic"].extra["choices"] = [
-            (t.slug, t.name) for t in Topic.objects.order_by("name")
-        ]
+        topics = list(Topic.objects.order_by("name"))
+        bureaus = list(Bureau.objects.order_by("code"))
+        self.filters["topic"].extra["choices"] = [(t.slug, t.name) for t in topics]
         self.filters["region"].extra["choices"] = [
             ("global", _("Global")),
-            *((b.code, b.name) for b in Bureau.objects.order_by("code")),
+            *((b.code, b.name) for b in bureaus),
         ]
+        # Filters name the ids, not the slugs: PostgreSQL then knows how many listings a
+        # topic has and reads the newest first, instead of joining every listing of the topic.
+        self.topic_ids = {t.slug: t.pk for t in topics}
+        self.bureau_ids = {b.code: b.pk for b in bureaus}
 
     def filter_queryset_without(self, queryset, excluded: str):
         """The queryset with every filter applied except one group's (disjunctive facets)."""
@@ -187,12 +191,15 @@ class ListingFilter(django_filters.FilterSet):
         return queryset.for_place(place) if place is not None else queryset
 
     def filter_topic(self, queryset, name, values):
-        return queryset.filter(_related_exists("topics", "slug", values)) if values else queryset
+        if not values:
+            return queryset
+        return queryset.filter(_related_exists("topics", "id", [self.topic_ids[v] for v in values]))
 
     def filter_region(self, queryset, name, values):
         if not values:
             return queryset
-        condition = _related_exists("bureaus", "code", [v for v in values if v != "global"])
+        codes = [v for v in values if v != "global"]
+        condition = _related_exists("bureaus", "id", [self.bureau_ids[code] for code in codes])
         if "global" in values:
             condition = condition | Q(is_global=True)
         return queryset.filter(condition)
