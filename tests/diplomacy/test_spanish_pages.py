@@ -30,13 +30,16 @@ pytestmark = pytest.mark.django_db
 
 # Words that are English and never Spanish: one of them in a text node read in Spanish is
 # English interface text (or content shown without its lang="en").
-ENGLISH_WORDS = set(
-    """the and of with your you is are this that from by our we will has have been which who
+ENGLISH_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        """the and of with your you is are this that from by our we will has have been which who
     what how when where not its it an at on or for to in apply deadline days day more view read
     all new open closed search next previous results result page about share subscribe online
     submit send back here free yes only city cities county counties state states place places
     topic topics region regions kind kinds program programs event events email any none
-    opportunity opportunities listing listings learn find see none help""".split()
+    opportunity opportunities listing listings learn find see help""",
+    )
 )
 # Proper names that keep their English form in Spanish text (programs, agencies, networks,
 # organizations): removed before looking for English words.
