@@ -74,15 +74,11 @@ class PlacePickerForm(UswdsForm):
 
     def _find_place(self, state: State, name: str) -> Place | None:
         # Cities before counties when both carry the same name.
-        match = (
-            state.places.filter(name__iexact=name).order_by("kind").select_related("state").first()
-        )
+        match = state.places.named(name).order_by("kind").select_related("state").first()
         if match:
             return match
         suggestions = list(
-            state.places.filter(name__icontains=name)
-            .largest_first()
-            .values_list("name", flat=True)[:5]
+            state.places.search(name).largest_first().values_list("name", flat=True)[:5]
         )
         message = _("We found no city or county named “%(name)s” in %(state)s.") % {
             "name": name,

@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -161,7 +162,15 @@ class PlaceQuerySet(models.QuerySet):
         return self.order_by(models.F("population").desc(nulls_last=True), "name")
 
     def search(self, text: str):
-        return self.filter(name__icontains=text) if text else self
+        """Places one of whose names contains the words typed, forgiving accents and case."""
+        folded = fold(text)
+        return self.filter(search_names__contains=folded) if folded else self
+
+    def named(self, text: str):
+        """Places named exactly what was typed (or one of their other names), forgiving accents,
+        case and punctuation: "Tucsón", "TUCSON" and "tucson" all name Tucson."""
+        folded = fold(text)
+        return self.filter(search_names__contains=f"|{folded}|") if folded else self.none()
 
     def matching(self, text: str):
         """Places one of whose names starts with the words typed, forgiving accents, case and
@@ -192,6 +201,7 @@ class PlaceQuerySet(models.QuerySet):
     def from_parameter(self, value: str):
         """The place named by ?place=<state>/<place-slug>, or None."""
         code, _slash, slug = value.partition("/")
+        slug = slugify(slug)  # a typed name forgives accents and case: "az/Tucsón"
         if not slug or len(code) != 2:
             return None
         return self.select_related("state").filter(state__usps_code=code.upper(), slug=slug).first()
