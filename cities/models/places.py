@@ -1,9 +1,14 @@
 """Places in the United States (states, cities, counties) and the world they engage with."""
 
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -51,6 +56,23 @@ class Country(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def local_name(self) -> str:
+        """The country's name in the reader's language (CLDR's, through Babel: "México" on a
+        Spanish page), else the stored (English) name."""
+        language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        if language == "en":
+            return self.name
+        return _territory_names(language).get(self.iso_code, self.name)
+
+
+@cache
+def _territory_names(language: str) -> dict[str, str]:
+    try:
+        return dict(Locale.parse(language).territories)
+    except (UnknownLocaleError, ValueError):
+        return {}
 
 
 # The leader's office fields, as staff edit them and the API shows them.

@@ -220,7 +220,7 @@ def test_every_public_spanish_page_is_spanish_outside_lang_en(client, portal):
         *Place.objects.values_list("name", flat=True),
     ]
     with translation.override("es"):
-        proper_names += [str(country) for country in Country.objects.all()]
+        proper_names += [country.local_name for country in Country.objects.all()]
     problems = []
     for path in _public_pages(portal):
         response = client.get(path, follow=True)
@@ -241,3 +241,10 @@ def test_no_public_spanish_page_writes_a_number_with_a_decimal_comma(client, por
         reader.feed(client.get(path, follow=True).content.decode())
         problems += [f"{path}: {found}" for found in reader.localized_numbers]
     assert problems == [], "\n".join(problems)
+
+
+def test_countries_are_named_in_spanish_on_spanish_pages(client, portal):
+    with translation.override("en"):
+        tucson = portal["city"].get_absolute_url()
+    assert "Guadalajara, México" in client.get(f"/es{tucson}").content.decode()
+    assert "Guadalajara, Mexico" in client.get(tucson).content.decode()
