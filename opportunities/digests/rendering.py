@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lib.mail import absolute_url, build_email
 from opportunities.digests.links import (
@@ -158,9 +159,12 @@ def digest_parts(
             "".join(f"{text}\n" for _html, text in rendered),
         )
     with translation.override(subscription.language):
-        subject = _("New opportunities for you: %(count)s new, %(closing)s closing soon") % {
-            "count": len(digest.new),
-            "closing": len(digest.closing),
+        new = len(digest.new)
+        closing = len(digest.closing)
+        subject = _("New opportunities for you: %(new)s, %(closing)s") % {
+            "new": ngettext("%(count)s new", "%(count)s new", new) % {"count": new},
+            "closing": ngettext("%(count)s closing soon", "%(count)s closing soon", closing)
+            % {"count": closing},
         }
         if test:
             subject = _("[Test] %(subject)s") % {"subject": subject}
