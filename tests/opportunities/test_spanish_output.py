@@ -1,0 +1,88 @@
+"""Everything the portal generates speaks the reader's language (issue #15): calendars, feeds,
+the CSV's data dictionary, emails and digests, durations and time zone names, in Spanish for a
+Spanish reader."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+import pytest
+from django.utils import timezone
+
+from opportunities import digests
+from opportunities.models import Subscription
+from tests.factories import ListingFactory, SubscriptionFactory, topic
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def test_a_spanish_digest_links_only_to_spanish_pages(states, settings):
+    settings.SITE_URL = "https://portal.example.gov"
+    ana = SubscriptionFactory(confirmed=True, language="es", topics=["climate"])
+    ListingFactory(title="Climate grant", topics=[topic("climate")])
+    # Built outside any request, as the Celery worker builds it (English active).
+    message = digests.digest_message(digests.next_digest(ana))
+    links = re.findall(r"https://portal\.example\.gov(/\S*)", message.body)
+    assert len(links) >= 4  # the listing, not interested, manage, unsubscribe
+    assert all(link.startswith("/es/") for link in links), links
+    assert message.extra_headers["List-Unsubscribe"].startswith(
+        "<https://portal.example.gov/es/subscribe/unsubscribe/"
+    )
+
+
+def test_the_confirmation_email_of_a_spanish_subscriber_is_spanish(client, states, mailbox):
+    client.post(
+        "/es/subscribe/",
+        {"email": "ana@tucsonaz.gov", "role": "local_government", "frequency": "weekly"},
+    )
+    [message] = mailbox.wait_for(1)
+    assert message["Subject"] == "Confirme su suscripción"
+    body = text_of(message)
+    assert "/es/subscribe/confirm/" in body
+    assert "abra este enlace y confirme" in body
+    assert Subscription.objects.get().language == "es"
+
+
+def test_the_manage_email_of_a_spanish_subscriber_is_spanish(client, states, mailbox):
+    SubscriptionFactory(confirmed=True, language="es", email="ana@tucsonaz.gov")
+    client.post("/subscribe/", {"email": "ana@tucsonaz.gov", "role": "local_government",
+                                "frequency": "weekly"})  # fmt: skip
+    [message] = mailbox.wait_for(1)
+    assert message["Subject"] == "Su suscripción por correo electrónico"
+    body = text_of(message)
+    assert "(frecuencia: semanal)" in body
+    assert "/es/subscribe/manage/" in body
+
+
+def test_feeds_under_es_are_spanish(client):
+    zone_deadline = datetime(2031, 3, 5, 0, 0, tzinfo=UTC)
+    ListingFactory(title="Grant", deadline=zone_deadline, time_zone="America/Phoenix")
+    feed = feedparser.parse(client.get("/es/opportunities/feed.rss").content)
+    assert feed.feed.title == "Nuevas oportunidades"
+    assert feed.feed.language == "es"
+    assert "Solicite a más tardar el 4 de marzo de 2031" in feed.entries[0].description
+    atom = feedparser.parse(client.get("/es/opportunities/feed.atom", {"q": "grant"}).content)
+    assert atom.feed.title == "Oportunidades: grant"
+
+
+def test_the_csv_keeps_its_columns_and_the_spanish_data_page_explains_them(client):
+    ListingFactory(title="Grant")
+    response = client.get("/es/opportunities/export.csv")
+    header = b"".join(response.streaming_content).decode().splitlines()[0]
+    assert header.startswith("title,kind,summary,body,sponsor,topics")  # importable anywhere
+    html = client.get("/es/about/data/").content.decode()
+    assert "<code>title</code></th><td>Nombre de la oportunidad (obligatorio).</td>" in html
+    assert "Quién la ofrece (obligatorio)." in html
+
+
+def test_time_zones_and_days_left_are_spanish(client):
+    listing = ListingFactory(
+        deadline=timezone.now() + timedelta(days=4, hours=6), time_zone="America/Denver"
+    )
+    html = client.get(f"/es/opportunities/{listing.slug}/").content.decode()
+    assert "<dt>Zona horaria</dt><dd>hora de la montaña</dd>" in html
+    assert "quedan 4 días" in html.lower()
