@@ -36,6 +36,49 @@ SENTENCES = [
     "Applicants describe a local plan for {subject}.",
 ]
 
+# The Spanish versions of a share of the listings (issue #15: search in both languages), with
+# the same kinds of frequency: "programa" in nearly every Spanish text, "alianza" in about a
+# fifth, accented words to find without their accents ("participacion civica").
+SPANISH_SHARE = 0.3
+VERY_COMMON_ES = "programa"
+COMMON_ES = "alianza"
+ACCENTED_ES = "participacion civica"  # as typed; the text says "participación cívica"
+SUBJECTS_ES = ["agua limpia", "resiliencia al calor", "contaminación por plásticos",
+               "exportaciones de pequeñas empresas", "acceso digital",
+               "administración electoral", "datos de salud pública", "vivienda",
+               "logística portuaria", "liderazgo juvenil", "eficiencia energética",
+               "servicios migratorios", "planificación del transporte",
+               "recuperación de residuos", "participación cívica",
+               "recuperación del turismo"]  # fmt: skip
+FORMS_ES = ["intercambio", "subvención", "misión", "red", "beca", "cumbre", "pasantía",
+            "desafío", "taller"]  # fmt: skip
+WHO_ES = ["alcaldes", "líderes de condado", "agencias estatales", "estudiantes",
+          "pequeñas empresas", "gobiernos tribales", "personal municipal",
+          "organizaciones de la sociedad civil"]  # fmt: skip
+SENTENCES_ES = [
+    "Esta iniciativa ({form}) ayuda a {who} a trabajar en {subject} con sus pares en el exterior.",
+    "Los participantes comparten ideas sobre {subject} y crean lazos duraderos.",
+    "La iniciativa cubre los gastos de viaje de {who} seleccionados.",
+    "Los equipos se reúnen primero en línea y luego visitan ciudades hermanas.",
+    "Forma parte de un esfuerzo más amplio sobre {subject}.",
+    "Quienes se postulan describen un plan local de {subject}.",
+]
+
+
+def _text_es(rng: random.Random) -> tuple[str, str, str]:
+    subject, form, who = rng.choice(SUBJECTS_ES), rng.choice(FORMS_ES), rng.choice(WHO_ES)
+    title = f"{form.capitalize()} de {subject} para {who}"
+    if rng.random() < 0.001 * len(RARE):
+        title += f" en {rng.choice(RARE).capitalize()}"
+    words = {"subject": subject, "form": form, "who": who}
+    summary = " ".join(rng.choice(SENTENCES_ES).format(**words) for _ in range(2))
+    body = " ".join(rng.choice(SENTENCES_ES).format(**words) for _ in range(6))
+    if rng.random() < 0.97:
+        body += f" Parte del {VERY_COMMON_ES}."
+    if rng.random() < 0.2:
+        summary += f" Una {COMMON_ES} con el Departamento."
+    return title, summary, body
+
 
 # The listing columns the generators fill, in the order of their rows.
 COLUMNS = [
@@ -124,6 +167,39 @@ def generate_listings(count: int, seed: int = 7) -> None:
                         if rng.random() < TARGETED_SHARE:
                             for state_id in rng.sample(states, rng.randint(1, 3)):
                                 copy.write_row((listing_id, state_id))
+            progress.update(len(rows))
+    add_spanish(seed)
+
+
+def add_spanish(seed: int = 7) -> None:
+    """Give SPANISH_SHARE of the generated listings a Spanish title, summary and body (and
+    their English columns, which a raw COPY leaves empty), unless done before: one UPDATE per
+    batch, so a database generated before issue #15 gets them too."""
+    table = Listing._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE slug LIKE 'bench-%%' AND title_en IS NULL ORDER BY id"
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return
+    rng = random.Random(seed)
+    batch = 5000
+    with tqdm(total=len(ids), desc="Spanish texts", unit="listing") as progress:
+        for start in range(0, len(ids), batch):
+            rows = []
+            for listing_id in ids[start : start + batch]:
+                spanish = _text_es(rng) if rng.random() < SPANISH_SHARE else (None, None, None)
+                rows.append((listing_id, *spanish))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"""UPDATE {table} AS l SET title_en = l.title, summary_en = l.summary,
+                    body_en = l.body, title_es = v.title_es, summary_es = v.summary_es,
+                    body_es = v.body_es
+                    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
+                    AS v(id, title_es, summary_es, body_es) WHERE l.id = v.id""",  # noqa: S608
+                    [list(column) for column in zip(*rows, strict=True)],
+                )
             progress.update(len(rows))
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {table}")

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
 
 from cities import solutions
 from cities.models import (
@@ -21,6 +22,8 @@ from cities.models import (
     SolutionStatus,
     State,
 )
+from cities.translation import BUREAU_FIELDS
+from lib.bilingual_admin import NeedsSpanishFilter, SpanishColumn
 from lib.history_admin import GuardedHistoryAdmin
 
 
@@ -64,9 +67,11 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Bureau)
-class BureauAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
-    search_fields = ["code", "name"]
+class BureauAdmin(SpanishColumn, TranslationAdmin):
+    translated_fields = BUREAU_FIELDS
+    list_display = ["code", "name", "spanish"]
+    list_filter = [NeedsSpanishFilter]
+    search_fields = ["code", "name_en", "name_es"]
 
 
 @admin.register(Country)

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Place, State
+from lib.bilingual import Translated
 from opportunities.models import Topic
 
 
@@ -185,7 +186,10 @@ class PrioritiesForm(PlacePickerForm):
         super().__init__(*args, **kwargs)
         # One query for the five lists: plain choices, turned back into topics in clean().
         self.topics = {topic.slug: topic for topic in Topic.objects.order_by("name")}
-        choices = [("", _("- Select -")), *((t.slug, t.name) for t in self.topics.values())]
+        choices = [
+            ("", _("- Select -")),
+            *((t.slug, Translated.of(t, "name").plain()) for t in self.topics.values()),
+        ]
         for rank, label in enumerate(RANK_LABELS, start=1):
             self.fields[f"topic_{rank}"] = forms.ChoiceField(
                 label=label,

@@ -81,7 +81,9 @@ def load_bureaus_and_countries() -> LoadSummary:
     summary = LoadSummary()
     bureaus = {}
     for code, name in BUREAUS.items():
-        bureaus[code], _ = Bureau.objects.update_or_create(code=code, defaults={"name": name})
+        bureaus[code], _ = Bureau.objects.update_or_create(
+            code=code, defaults={"name_en": name, "name_es": BUREAUS_ES[code]}
+        )
     existing = set(Country.objects.values_list("iso_code", flat=True))
     countries = [
         Country(

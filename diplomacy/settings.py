@@ -62,6 +62,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # Before the admin: translated content (opportunities/translation.py, cities/translation.py).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "axes",
@@ -294,6 +296,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Content (listings, topics, regions) in both languages with django-modeltranslation: one
+# column per language beside the original (title_en, title_es). English is the default and
+# the fallback; a missing Spanish text is shown in English, marked as such (README, "Two
+# languages").
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = ("en", "es")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"  # slugs come from the English title
 TIME_ZONE = "America/New_York"
 USE_I18N = True
 USE_TZ = True

@@ -12,12 +12,15 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from modeltranslation.admin import TranslationAdmin
 
+from lib.bilingual_admin import NeedsSpanishFilter, SpanishColumn
 from lib.history_admin import GuardedHistoryAdmin
 from opportunities import admin_review, dates, importing, markdown, publishing
 from opportunities.forms import LISTING_TIMES, ListingTimesForm, WallTimeField
 from opportunities.models import Listing, ReviewOutcome, ReviewSubmission, Status, Topic
 from opportunities.readability import reading_grade, reading_hint
+from opportunities.translation import LISTING_FIELDS, TOPIC_FIELDS
 
 EDITABLE_BY_CURATORS = {Status.DRAFT}
 LIVE = {Status.PUBLISHED, Status.SCHEDULED}
@@ -38,10 +41,11 @@ class LiveListingForm(ListingTimesForm):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_priority"]
-    list_filter = ["is_priority"]
-    search_fields = ["name"]
+class TopicAdmin(SpanishColumn, TranslationAdmin):
+    translated_fields = TOPIC_FIELDS
+    list_display = ["name", "slug", "is_priority", "spanish"]
+    list_filter = ["is_priority", NeedsSpanishFilter]
+    search_fields = ["name_en", "name_es"]
     prepopulated_fields = {"slug": ["name"]}
 
 
@@ -61,19 +65,33 @@ class ExpectedDeadlinePassedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Listing)
-class ListingAdmin(GuardedHistoryAdmin):
+class ListingAdmin(SpanishColumn, TranslationAdmin, GuardedHistoryAdmin):
+    """Each translated field is shown twice, English then Spanish (modeltranslation's
+    TranslationAdmin); the Spanish may stay empty, and the public then sees the English,
+    marked as such."""
+
     form = ListingTimesForm
-    list_display = ["title", "kind", "status", "deadline_in_zone", "published_at", "updated_at"]
+    translated_fields = LISTING_FIELDS
+    list_display = [
+        "title",
+        "kind",
+        "status",
+        "deadline_in_zone",
+        "published_at",
+        "updated_at",
+        "spanish",
+    ]
     list_filter = [
         "status",
         "kind",
+        NeedsSpanishFilter,
         ExpectedDeadlinePassedFilter,
         "deadline_kind",
         "topics",
         "is_global",
         "bureaus",
     ]
-    search_fields = ["title", "sponsor", "summary", "slug"]
+    search_fields = ["title_en", "title_es", "sponsor", "summary_en", "summary_es", "slug"]
     date_hierarchy = "deadline"
     list_select_related = True
     show_full_result_count = False
@@ -137,7 +155,7 @@ class ListingAdmin(GuardedHistoryAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None and obj.status in LIVE:
             kwargs["form"] = LiveListingForm
-        return super().get_form(request, obj, change, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -175,10 +193,12 @@ class ListingAdmin(GuardedHistoryAdmin):
                 },
             )
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "body":
+        if db_field.name in ("body_en", "body_es"):
             field.help_text = markdown.HELP_TEXT
-        if db_field.name == "summary":
-            field.widget.attrs.update({"rows": 3, "data-reading-grade": "summary"})
+        if db_field.name in ("summary_en", "summary_es"):
+            field.widget.attrs.update({"rows": 3})
+        if db_field.name == "summary_en":  # the reading grade is an English measure
+            field.widget.attrs.update({"data-reading-grade": "summary"})
         return field
 
     # Permissions -------------------------------------------------------------------------
@@ -217,7 +237,7 @@ class ListingAdmin(GuardedHistoryAdmin):
         if form.cleaned_data.get("change_reason"):
             obj._change_reason = form.cleaned_data["change_reason"]
         super().save_model(request, obj, form, change)
-        grade = reading_grade(obj.summary)
+        grade = reading_grade(obj.summary_en or obj.summary)
         if grade is not None and grade > 10:
             self.message_user(request, reading_hint(grade), messages.WARNING)
 
@@ -229,7 +249,7 @@ class ListingAdmin(GuardedHistoryAdmin):
 
     @admin.display(description=_("Reading level of the summary"))
     def reading_level(self, obj):
-        grade = reading_grade(obj.summary) if obj and obj.summary else None
+        grade = reading_grade(obj.summary_en or obj.summary) if obj and obj.summary else None
         return format_html(
             '<span data-reading-grade-output aria-live="polite">{}</span>',
             reading_hint(grade) if grade is not None else _("Type a summary to see its level."),

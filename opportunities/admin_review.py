@@ -317,7 +317,11 @@ def import_view(request, model_admin):
         "form": form,
         "report": report,
         "token": token,
-        "columns": [*importing.COLUMNS.items(), *importing.UPDATE_COLUMNS.items()],
+        "columns": [
+            *importing.COLUMNS.items(),
+            *importing.UPDATE_COLUMNS.items(),
+            *importing.SPANISH_COLUMNS.items(),
+        ],
     }
     return TemplateResponse(
         request, "admin/opportunities/listing/import.html", context, status=status

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Bureau, Place, State
+from lib.bilingual import Translated
 from opportunities.models import (
     Audience,
     Format,
@@ -165,12 +166,14 @@ class ListingFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["topic"].extra["choices"] = [
-            (t.slug, t.name) for t in Topic.objects.order_by("name")
-        ]
+        # Names in the reader's language (an English one marked as such), in its order.
+        self.filters["topic"].extra["choices"] = sorted(
+            ((t.slug, Translated.of(t, "name")) for t in Topic.objects.all()),
+            key=lambda choice: str(choice[1]).casefold(),
+        )
         self.filters["region"].extra["choices"] = [
             ("global", _("Global")),
-            *((b.code, b.name) for b in Bureau.objects.order_by("code")),
+            *((b.code, Translated.of(b, "name")) for b in Bureau.objects.order_by("code")),
         ]
 
     def filter_queryset_without(self, queryset, excluded: str):

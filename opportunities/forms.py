@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Bureau, Place, State
+from lib.bilingual import Translated
 from opportunities import dates
 from opportunities.filters import chosen_place
 from opportunities.models import (
@@ -19,6 +20,22 @@ from opportunities.models import (
 
 
 # A student's answers, asked by the program finder and by the subscription form alike.
+class NameChoiceField(forms.ModelChoiceField):
+    """A topic or region in a drop-down, named in the reader's language (an option holds
+    only text, so an English name says so in brackets)."""
+
+    def label_from_instance(self, obj):
+        return Translated.of(obj, "name").plain()
+
+
+class NamesChoiceField(forms.ModelMultipleChoiceField):
+    """Topics or regions as checkboxes, named in the reader's language (an English name
+    marked lang="en", with a note)."""
+
+    def label_from_instance(self, obj):
+        return Translated.of(obj, "name")
+
+
 def education_level_field(label) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label, choices=[("", _("Any level")), *EducationLevel.choices], required=False
@@ -63,14 +80,14 @@ class StudentFinderForm(forms.Form):
         ],
         required=False,
     )
-    field = forms.ModelChoiceField(
+    field = NameChoiceField(
         label=_("Field of interest"),
         queryset=Topic.objects.order_by("name"),
         to_field_name="slug",
         empty_label=_("Any field"),
         required=False,
     )
-    region = forms.ModelChoiceField(
+    region = NameChoiceField(
         label=_("Region of the world"),
         queryset=Bureau.objects.order_by("code"),
         to_field_name="code",
@@ -130,7 +147,7 @@ class PreferencesForm(forms.Form):
     education_level = education_level_field(_("Students: what are you studying now? (optional)"))
     us_citizen = us_citizen_field(_("Students: are you a US citizen? (optional)"))
     age = age_field(_("Students: how old are you? (optional)"))
-    topic = forms.ModelMultipleChoiceField(
+    topic = NamesChoiceField(
         label=_("Topics"),
         help_text=_("Leave all unticked to hear about every topic."),
         queryset=Topic.objects.order_by("name"),
@@ -138,7 +155,7 @@ class PreferencesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    region = forms.ModelMultipleChoiceField(
+    region = NamesChoiceField(
         label=_("Regions of the world"),
         help_text=_("Leave all unticked to hear about every region."),
         queryset=Bureau.objects.order_by("code"),

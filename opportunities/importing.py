@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +41,7 @@ from opportunities.models import (
 )
 from opportunities.models.listing import time_zone_names
 from opportunities.search import listings_changed
+from opportunities.translation import LISTING_FIELDS
 
 # Each column's meaning, in the reader's language: the open-data page's data dictionary (the
 # column names themselves stay as they are, in every language, so a file imports again).
@@ -104,6 +105,15 @@ UPDATE_COLUMNS = {
         "Optional: the address of an existing draft to update with this row; empty to "
         "create a new listing."
     ),
+}
+# Optional Spanish versions of the texts (a listing without them shows the English, marked).
+SPANISH_COLUMNS = {
+    "title_es": "Optional: the name in Spanish.",
+    "summary_es": "Optional: the summary in Spanish.",
+    "body_es": "Optional: the details in Spanish (Markdown).",
+    "duration_es": "Optional: the duration in Spanish, e.g. 10 semanas.",
+    "location_es": "Optional: the location in Spanish.",
+    "apply_contact_es": "Optional: how to apply (contact) in Spanish.",
 }
 REQUIRED = ["title", "kind", "summary", "sponsor", "topics"]
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
@@ -195,11 +205,15 @@ class _Lookups:
         self.urls = {
             url.lower(): title
             for url, title in Listing.objects.exclude(apply_url="").values_list(
-                "apply_url", "title"
+                "apply_url", "title_en"
             )
         }
+        # Imported rows are English: compared with the English titles, whatever the language
+        # of the page the import runs from.
         self.titles = {
-            _normalized(title): title for title in Listing.objects.values_list("title", flat=True)
+            _normalized(title): title
+            for title in Listing.objects.values_list("title_en", flat=True)
+            if title
         }
 
 
@@ -335,6 +349,8 @@ class _RowParser:
             apply_url=self.text("apply_url"),
             apply_contact=self.text("apply_contact"),
         )
+        for column in SPANISH_COLUMNS:
+            setattr(listing, column, self.text(column) or None)
         relations = {
             "topics": self.related("topics", self.lookups.topics),
             "bureaus": [] if is_global else self.related("regions", self.lookups.bureaus, True),
@@ -387,7 +403,11 @@ def read_csv(upload: bytes) -> tuple[list[dict], list[RowProblem]]:
         return [], [RowProblem(1, "", "The file is not UTF-8 text; save it as CSV UTF-8.")]
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
-    unknown = [name for name in header if name not in COLUMNS and name not in UPDATE_COLUMNS]
+    unknown = [
+        name
+        for name in header
+        if name not in COLUMNS and name not in UPDATE_COLUMNS and name not in SPANISH_COLUMNS
+    ]
     missing = [name for name in REQUIRED if name not in header]
     if unknown or missing:
         problems = [RowProblem(1, name, "Unknown column.") for name in unknown]
@@ -404,7 +424,16 @@ def read_csv(upload: bytes) -> tuple[list[dict], list[RowProblem]]:
     return rows, []
 
 
-def import_rows(
+def import_rows(*args, **kwargs) -> ImportReport:
+    """Validate every row, then create and update all listings in one transaction, or none
+    (`_import_rows`). Rows are English (with optional Spanish columns): the import runs in
+    English whatever the language of the page it was started from, so that the original
+    columns and the history hold the English (lib/bilingual.py)."""
+    with translation.override("en"):
+        return _import_rows(*args, **kwargs)
+
+
+def _import_rows(
     rows: list[dict],
     user=None,
     status: str = Status.DRAFT,
@@ -414,9 +443,7 @@ def import_rows(
     skip_duplicates: bool = False,
     keep_lines: frozenset[int] = frozenset(),
 ) -> ImportReport:
-    """Validate every row, then create and update all listings in one transaction, or none.
-
-    With `skip_duplicates`, rows flagged as likely duplicates are left out, except the lines in
+    """With `skip_duplicates`, rows flagged as likely duplicates are left out, except the lines in
     `keep_lines`; with `dry_run`, nothing is written and `planned` says what would happen.
     """
     report = ImportReport(rows=len(rows), dry_run=dry_run)
@@ -505,6 +532,12 @@ IMPORTED_FIELDS = [
     name for name in COLUMNS if name not in {"topics", "regions", "countries", "target_states",
                                              "slug"}
 ] + ["is_global", "updated_at"]  # fmt: skip
+# A translated field is written to its English column (and the original one, which mirrors
+# it); its Spanish column only when the row gives a Spanish text, so a row without Spanish
+# columns keeps the draft's translation.
+UPDATED_COLUMNS = (
+    IMPORTED_FIELDS + [f"{name}_en" for name in LISTING_FIELDS] + list(SPANISH_COLUMNS)
+)
 
 
 def _update_drafts(updating: list[tuple[Listing, dict, Listing]], user) -> list[Listing]:
@@ -515,10 +548,13 @@ def _update_drafts(updating: list[tuple[Listing, dict, Listing]], user) -> list[
     targets = []
     for row_listing, _relations, target in updating:
         for name in IMPORTED_FIELDS:
-            setattr(target, name, getattr(row_listing, name))
+            setattr(target, name, getattr(row_listing, f"{name}_en", getattr(row_listing, name)))
+        for column in SPANISH_COLUMNS:
+            if getattr(row_listing, column):
+                setattr(target, column, getattr(row_listing, column))
         target.updated_at = now
         targets.append(target)
-    Listing.objects.bulk_update(targets, IMPORTED_FIELDS)
+    Listing.objects.bulk_update(targets, UPDATED_COLUMNS)
     for name in ("topics", "bureaus", "countries", "target_states"):
         through, source, _target = many_to_many(name)
         through.objects.filter(**{f"{source}__in": targets}).delete()

@@ -32,13 +32,16 @@ from opportunities.filters import DeadlineWindow, Sort
 from opportunities.models import (
     NO_DEADLINE,
     SEARCH_CONFIG,
+    SPANISH_SEARCH_CONFIG,
     Audience,
+    FoldAccents,
     Format,
     GovernmentLevel,
     Kind,
     Listing,
     Topic,
     many_to_many,
+    spanish_or_english,
 )
 
 CANDIDATE_LIMIT = 1000
@@ -49,6 +52,17 @@ MARK_START, MARK_STOP = "\x02", "\x03"  # placeholders for <mark> that no listin
 
 class BadCursor(ValueError):
     pass
+
+
+def _in_spanish() -> bool:
+    """Pages and API answers in Spanish search the Spanish vector: each listing's Spanish
+    words, or its English ones where it has no Spanish (so names and untranslated listings
+    are still found), stemmed as Spanish with accents folded. English is unchanged."""
+    return (get_language() or "").startswith("es")
+
+
+def _vector() -> str:
+    return "search_vector_es" if _in_spanish() else "search_vector"
 
 
 @dataclass
@@ -126,14 +140,14 @@ def search(
     if query is not None:
         # Fetched once: ranking, paging and every facet count reuse the same ids.
         candidates = list(
-            base.filter(search_vector=query)
+            base.filter(**{_vector(): query})
             .order_by("-published_at", "-id")
             .values_list("id", flat=True)[:CANDIDATE_LIMIT]
         )
         # One array parameter rather than a thousand, which PostgreSQL plans far faster.
         in_candidates = RawSQL("SELECT unnest(%s::bigint[])", (candidates,))  # noqa: S611
         matched = Listing.objects.filter(id__in=in_candidates).annotate(
-            rank=SearchRank(F("search_vector"), query, cover_density=False)
+            rank=SearchRank(F(_vector()), query, cover_density=False)
         )
         sort = sort or Sort.RELEVANCE
     else:
@@ -173,7 +187,7 @@ def search(
         for group in groups:
             others = filterset.filter_queryset_without(Listing.objects.published(), group)
             if query is not None:
-                newest = others.filter(search_vector=query).order_by("-published_at", "-id")
+                newest = others.filter(**{_vector(): query}).order_by("-published_at", "-id")
                 others = Listing.objects.filter(id__in=newest.values("id")[:CANDIDATE_LIMIT])
             facets[group] = group_counts(others, group, **choices)
         cache.set(key, facets, FACETS_CACHE_SECONDS)
@@ -222,9 +236,12 @@ def build_query(text: str) -> SearchQuery | None:
     prefixes = [re.sub(r"[^\w]", "", w[:-1]) for w in words if w.endswith("*")]
     prefixes = [p for p in prefixes if p]
     rest = " ".join(w for w in words if not w.endswith("*"))
-    query = SearchQuery(rest, search_type="websearch", config=SEARCH_CONFIG) if rest else None
+    config, fold = SEARCH_CONFIG, str
+    if _in_spanish():
+        config, fold = SPANISH_SEARCH_CONFIG, lambda text: FoldAccents(Value(text))
+    query = SearchQuery(fold(rest), search_type="websearch", config=config) if rest else None
     for prefix in prefixes:
-        term = SearchQuery(f"{prefix}:*", search_type="raw", config=SEARCH_CONFIG)
+        term = SearchQuery(fold(f"{prefix}:*"), search_type="raw", config=config)
         query = term if query is None else query & term
     return query
 
@@ -235,11 +252,12 @@ def _page_listings(ids: list[int], query) -> list[Listing]:
         return []
     listings = Listing.objects.filter(id__in=ids).prefetch_related("topics", "target_states")
     if query is not None:
+        spanish = _in_spanish()
         listings = listings.annotate(
             snippet=SearchHeadline(
-                "summary",
+                spanish_or_english("summary") if spanish else "summary_en",
                 query,
-                config=SEARCH_CONFIG,
+                config=SPANISH_SEARCH_CONFIG if spanish else SEARCH_CONFIG,
                 start_sel=MARK_START,
                 stop_sel=MARK_STOP,
                 highlight_all=True,

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from cities.models import Place, states_matching
+from lib.bilingual import Translated
 from lib.text import fold
 from opportunities import calendars, dates, feeds, place_choice, view_counts
 from opportunities.filters import ListingFilter, chosen_place
@@ -114,7 +115,8 @@ def _facet_groups(filterset, facets, params) -> list[dict]:
                 "options": [
                     {
                         "value": f.value,
-                        "label": str(f.label),
+                        # Topic and region names stay Translated (marked when in English).
+                        "label": f.label if isinstance(f.label, Translated) else str(f.label),
                         "count": f.count,
                         "checked": f.value in chosen,
                     }
@@ -137,6 +139,7 @@ def _detail_context(listing: Listing) -> dict:
     related = Listing.objects.related_to(listing)[:RELATED_COUNT]
     return {
         "listing": listing,
+        "body": Translated.of(listing, "body"),
         "body_html": render_markdown(listing.body),
         "related": related,
         "structured_data": _structured_data(listing),

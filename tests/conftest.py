@@ -154,6 +154,9 @@ def ensure_curation_data() -> None:
     importlib.import_module("opportunities.migrations.0012_review_queue").grant_curators_deletion(
         apps, None
     )
+    importlib.import_module(
+        "opportunities.migrations.0017_topic_names_in_spanish"
+    ).name_topics_in_spanish(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -162,6 +165,18 @@ def empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def english_to_start():
+    """Each test starts in English: a request under /es/ leaves Spanish active in the thread
+    (LocaleMiddleware activates, nothing deactivates), which would change what the next test's
+    reverse() and translated fields give."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture(scope="session")

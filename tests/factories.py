@@ -89,3 +89,15 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
 
 def topic(slug):
     return Topic.objects.get(slug=slug)
+
+
+TRANSLATED_FORM_FIELDS = ("title", "summary", "body", "duration", "location", "apply_contact")
+
+
+def admin_listing_form(data: dict) -> dict:
+    """A listing's admin form data: translated fields are posted as their English field
+    (`title_en`), as the admin shows each in English and Spanish."""
+    return {
+        f"{name}_en" if name in TRANSLATED_FORM_FIELDS else name: value
+        for name, value in data.items()
+    }

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cities.models import OFFICE_FIELDS, Place, State
+from lib.bilingual import missing
 from opportunities import dates
 from opportunities.models import Listing
+from opportunities.translation import LISTING_FIELDS
 
 
 def absolute_url(path: str, request=None) -> str:
@@ -126,8 +129,23 @@ class ListingSerializer(serializers.ModelSerializer):
         help_text="The time zone in words, in the language asked for (Accept-Language)."
     )
 
+    language = serializers.SerializerMethodField(
+        help_text="The language asked for (lang, or Accept-Language): en or es."
+    )
+    fallback_fields = serializers.SerializerMethodField(
+        help_text="The texts given in English because they have no Spanish version yet "
+        "(among title, summary, body, duration, location, apply_contact); empty in English."
+    )
+
     def get_time_zone_name(self, listing) -> str:
         return dates.zone_name(listing.time_zone)
+
+    def get_language(self, listing) -> str:
+        return translation.get_language() or "en"
+
+    def get_fallback_fields(self, listing) -> list[str]:
+        lang = self.get_language(listing)
+        return [] if lang == "en" else missing(listing, LISTING_FIELDS, lang)
 
     class Meta:
         model = Listing
@@ -171,6 +189,8 @@ class ListingSerializer(serializers.ModelSerializer):
             "external_id",
             "published_at",
             "updated_at",
+            "language",
+            "fallback_fields",
         ]
         read_only_fields = fields
 

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from cities.models import Place, State
 from opportunities.api.errors import ErrorSerializer
+from opportunities.api.language import LANG, InLanguage
 from opportunities.api.params import (
     NO_NUL,
     filterset_parameters,
@@ -76,7 +77,10 @@ def detail_schema(summary: str, serializer, name: str, schema: dict, description
     """The schema of an endpoint for one object, identified by one path parameter."""
     return extend_schema(
         summary=summary,
-        parameters=[OpenApiParameter(name, schema, OpenApiParameter.PATH, description=description)],
+        parameters=[
+            OpenApiParameter(name, schema, OpenApiParameter.PATH, description=description),
+            LANG,
+        ],
         responses={200: serializer, **errors(400, 401, 404, 429)},
     )
 
@@ -104,9 +108,10 @@ class ApiRootSerializer(serializers.Serializer):
     docs = serializers.URLField()
 
 
-class ApiRoot(APIView):
+class ApiRoot(InLanguage, APIView):
     @extend_schema(
         summary="Where everything is",
+        parameters=[LANG],
         responses={200: ApiRootSerializer, **errors(400, 401, 429)},
     )
     def get(self, request):
@@ -123,10 +128,10 @@ class ListingSearchSchema(AutoSchema):
     topic and region choices are the ones in the database."""
 
     def get_override_parameters(self):
-        return [*filterset_parameters(ListingFilter), *PAGING]
+        return [*filterset_parameters(ListingFilter), *PAGING, LANG]
 
 
-class ListingList(APIView):
+class ListingList(InLanguage, APIView):
     schema = ListingSearchSchema()
 
     @extend_schema(
@@ -196,7 +201,7 @@ class ListingList(APIView):
     {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
     "The listing's slug, the last part of its address on the portal.",
 )
-class ListingDetail(generics.RetrieveAPIView):
+class ListingDetail(InLanguage, generics.RetrieveAPIView):
     """A published listing, or an archived one (its status says so)."""
 
     serializer_class = ListingSerializer
@@ -236,10 +241,10 @@ class StrictPageSize:
 
 @extend_schema(
     summary="States, DC and territories",
-    parameters=PAGING,
+    parameters=[*PAGING, LANG],
     responses={200: StateSerializer(many=True), **errors(400, 401, 429)},
 )
-class StateList(StrictPageSize, generics.ListAPIView):
+class StateList(InLanguage, StrictPageSize, generics.ListAPIView):
     serializer_class = StateSerializer
     queryset = State.objects.all()
     pagination_class = StatePagination
@@ -252,7 +257,7 @@ class StateList(StrictPageSize, generics.ListAPIView):
     {"type": "string", "pattern": "^[A-Za-z]{2}$"},
     "Postal code, such as CO.",
 )
-class StateDetail(generics.RetrieveAPIView):
+class StateDetail(InLanguage, generics.RetrieveAPIView):
     serializer_class = StateSerializer
     queryset = State.objects.all()
 
@@ -295,14 +300,14 @@ class PlaceFilter(django_filters.FilterSet):
 
 class PlaceListSchema(AutoSchema):
     def get_override_parameters(self):
-        return [*filterset_parameters(PlaceFilter), *PAGING]
+        return [*filterset_parameters(PlaceFilter), *PAGING, LANG]
 
 
 @extend_schema(
     summary="US cities and counties with a profile",
     responses={200: PlaceSerializer(many=True), **errors(400, 401, 429)},
 )
-class PlaceList(StrictPageSize, generics.ListAPIView):
+class PlaceList(InLanguage, StrictPageSize, generics.ListAPIView):
     schema = PlaceListSchema()
     serializer_class = PlaceSerializer
     pagination_class = PlacePagination
@@ -325,7 +330,7 @@ class PlaceList(StrictPageSize, generics.ListAPIView):
     {"type": "integer", "minimum": 1, "maximum": BIGGEST_ID},
     "The place's id.",
 )
-class PlaceDetail(generics.RetrieveAPIView):
+class PlaceDetail(InLanguage, generics.RetrieveAPIView):
     serializer_class = PlaceSerializer
     lookup_field = "id"
     queryset = Place.objects.select_related("state")

@@ -9,10 +9,12 @@ from opportunities.models.api_key import ApiKey, ApiKeyQuerySet
 from opportunities.models.listing import (
     NO_DEADLINE,
     SEARCH_CONFIG,
+    SPANISH_SEARCH_CONFIG,
     STUDENT_KINDS,
     Audience,
     DeadlineKind,
     EducationLevel,
+    FoldAccents,
     Format,
     GovernmentLevel,
     Kind,
@@ -22,6 +24,7 @@ from opportunities.models.listing import (
     Topic,
     choice_array,
     many_to_many,
+    spanish_or_english,
     validate_time_zone,
 )
 from opportunities.models.review import (
@@ -60,11 +63,13 @@ __all__ = [
     "ChangeStatus",
     "NO_DEADLINE",
     "SEARCH_CONFIG",
+    "SPANISH_SEARCH_CONFIG",
     "STUDENT_KINDS",
     "ApiKey",
     "ApiKeyQuerySet",
     "Audience",
     "DeadlineKind",
+    "FoldAccents",
     "DeliveryStatus",
     "DigestDelivery",
     "DigestRun",
@@ -89,5 +94,6 @@ __all__ = [
     "Topic",
     "choice_array",
     "many_to_many",
+    "spanish_or_english",
     "validate_time_zone",
 ]

@@ -21,16 +21,34 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from cities.models import Bureau, Country, Place, State
 from opportunities import dates
 
 SEARCH_CONFIG = "english"
+# Spanish text is indexed with the Spanish stemmer after its accents are folded (the SQL
+# function fold_accents, migration 0017), so "economia" finds "economía" and "agua" "aguas".
+SPANISH_SEARCH_CONFIG = "spanish"
+
+
+class FoldAccents(models.Func):
+    """fold_accents(text): the text without the accents of Spanish (and other Latin) letters,
+    an IMMUTABLE SQL function, so a generated column may use it (unaccent() may not)."""
+
+    function = "fold_accents"
+    output_field = models.TextField()
+
+
+def spanish_or_english(field: str):
+    """The field's Spanish text, or its English text (the original column, which always holds
+    the English: lib/bilingual.py) when there is no Spanish."""
+    return Coalesce(NullIf(f"{field}_es", Value("")), field, Value(""))
+
+
 # Sorting by deadline puts rolling listings (no deadline) last, as if due at the end of time.
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -407,12 +425,29 @@ class Listing(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+    # The Spanish search (pages under /es/): every listing, in its Spanish words where it has
+    # them and its English ones where not, so that names and untranslated listings are found too.
+    search_vector_es = models.GeneratedField(
+        expression=SearchVector(
+            FoldAccents(spanish_or_english("title")), weight="A", config=SPANISH_SEARCH_CONFIG
+        )
+        + SearchVector(
+            FoldAccents(spanish_or_english("summary")), weight="B", config=SPANISH_SEARCH_CONFIG
+        )
+        + SearchVector(
+            FoldAccents("sponsor"),
+            FoldAccents(spanish_or_english("body")),
+            weight="C",
+            config=SPANISH_SEARCH_CONFIG,
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     objects = ListingQuerySet.as_manager()
-    history = HistoricalRecords(
-        excluded_fields=["search_vector", "upstream", "upstream_digest", "last_checked_at"],
-        m2m_fields=["topics", "bureaus", "countries", "target_states"],
-    )
+    # The change history (`Listing.history`, django-simple-history) is registered in
+    # opportunities/translation.py, after the Spanish and English columns exist, so that it
+    # records both languages.
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -424,6 +459,7 @@ class Listing(models.Model):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="listing_search_vector"),
+            GinIndex(fields=["search_vector_es"], name="listing_search_vector_es"),
             # Keyset pages of published listings, newest first or closing soonest first.
             models.Index(
                 F("published_at").desc(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import connection, models
+from django.utils import translation
 from psycopg.types.json import Jsonb
 
 from opportunities.models import Listing, many_to_many
@@ -46,7 +47,8 @@ def insert_listings(
     if not listings:
         return
     history = Listing.history.model
-    with connection.cursor() as cursor:
+    # Original columns (title, summary...) hold English (lib/bilingual.py).
+    with translation.override("en"), connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
             [Listing._meta.db_table, len(listings)],

@@ -13,7 +13,7 @@ from opportunities.models import (
     Subscription,
     SubscriptionStatus,
 )
-from tests.factories import ListingFactory, topic
+from tests.factories import ListingFactory, admin_listing_form, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def listing_form(listing, **overrides) -> dict:
         "apply_url": listing.apply_url,
         "deadline_0": "2027-03-01", "deadline_1": "17:00",
     }  # fmt: skip
-    return {**data, **overrides}
+    return admin_listing_form({**data, **overrides})
 
 
 def history_url(listing, version) -> str:

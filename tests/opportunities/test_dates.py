@@ -78,10 +78,10 @@ def enter_through_admin(client, zone_name: str, title: str) -> Listing:
     response = client.post(
         "/admin/opportunities/listing/add/",
         {
-            "title": title,
+            "title_en": title,
             "slug": slugify(title),
             "kind": "funding",
-            "summary": "Grants for cities.",
+            "summary_en": "Grants for cities.",
             "sponsor": "U.S. Department of State",
             "topics": [topic("climate").pk],
             "is_global": "on",
@@ -204,10 +204,10 @@ def test_admin_refuses_a_time_the_clocks_skip(client, states):
     response = client.post(
         "/admin/opportunities/listing/add/",
         {
-            "title": "Skipped",
+            "title_en": "Skipped",
             "slug": "skipped",
             "kind": "funding",
-            "summary": "Grants.",
+            "summary_en": "Grants.",
             "sponsor": "State",
             "topics": [topic("climate").pk],
             "format": "in_person",

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from opportunities import publishing, tasks
 from opportunities.models import Kind, Listing, Status
-from tests.factories import ListingFactory, topic
+from tests.factories import ListingFactory, admin_listing_form, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +193,7 @@ def admin_form(**overrides):
         "deadline_0": "2027-03-01", "deadline_1": "17:00",
     }  # fmt: skip
     data.update(overrides)
-    return data
+    return admin_listing_form(data)
 
 
 def test_curator_creates_a_draft_in_the_admin_with_tick_boxes(client):

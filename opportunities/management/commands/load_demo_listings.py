@@ -26,6 +26,26 @@ def _as_row(item: dict) -> dict:
     }
 
 
+def _add_spanish(items: list[dict], existing: set[str]) -> int:
+    """Spanish texts in the file that listings loaded earlier lack: added (never replacing a
+    curator's translation). Returns how many listings gained some."""
+    updated = 0
+    by_slug = {slugify(item["title"])[:200]: item for item in items}
+    wanted = {slug: item for slug, item in by_slug.items() if slug in existing}
+    for listing in Listing.objects.filter(slug__in=wanted):
+        item = wanted[listing.slug]
+        changed = False
+        for column in importing.SPANISH_COLUMNS:
+            if item.get(column) and not getattr(listing, column):
+                setattr(listing, column, item[column])
+                changed = True
+        if changed:
+            listing._change_reason = "Demo: Spanish text added"
+            listing.save()
+            updated += 1
+    return updated
+
+
 def _mark_open_to_all_fields(items: list[dict]) -> None:
     """Programs whose stated requirements name no field of study (listings loaded before too)."""
     slugs = [slugify(item["title"])[:200] for item in items if item.get("open_to_all_fields")]
@@ -48,6 +68,9 @@ class Command(BaseCommand):
         existing = set(Listing.objects.values_list("slug", flat=True))
         new_items = [item for item in items if slugify(item["title"])[:200] not in existing]
         rows = [_as_row(demo_row(item)) for item in new_items]
+        translated = _add_spanish(items, existing)
+        if translated:
+            self.stdout.write(f"Demo listings: Spanish text added to {translated} listing(s).")
         if not rows:
             _mark_open_to_all_fields(items)
             self.stdout.write(f"Demo listings: all {len(items)} already loaded.")
