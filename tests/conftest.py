@@ -190,7 +190,11 @@ def reference_rows(django_db_setup, django_db_blocker) -> dict:
     with django_db_blocker.unblock(), transaction.atomic():
         reference.load_states()
         reference.load_bureaus_and_countries()
-        rows = {model: list(model.objects.values()) for model in (State, Bureau, Country)}
+        # Every column by name: modeltranslation's values() leaves out the language columns.
+        rows = {
+            model: list(model.objects.values(*[f.attname for f in model._meta.concrete_fields]))
+            for model in (State, Bureau, Country)
+        }
         transaction.set_rollback(True)
     return rows
 
