@@ -58,6 +58,7 @@ PROPER_NAMES = [
 ]
 COUNTY_NAME = re.compile(r"\b[A-Z]\w+ County\b")
 VALUE_LIST = re.compile(r"\b[a-z_]+(?:[;,] ?[a-z_]+){2,}")
+ONLY_IN_ENGLISH = "(Solo en inglés)"
 # Elements whose text is not read as prose (code samples are parameter names).
 NOT_PROSE = {"script", "style", "code", "pre", "template"}
 VOID = {
@@ -125,6 +126,8 @@ class PageReader(HTMLParser):
 
     def handle_data(self, data):
         if data.strip() and not self._in(NOT_PROSE) and self._language().startswith("es"):
+            if self._in({"title"}) and ONLY_IN_ENGLISH in data:
+                return  # a page title cannot mark its English part; it says so instead
             self.spanish_text.append(data)
 
 
@@ -186,7 +189,7 @@ def _public_pages(portal) -> list[str]:
     listings = Listing.objects.filter(status=Status.PUBLISHED).order_by("title")
     translation.activate("es")
     objects = {
-        "listing_detail": [listing.get_absolute_url() for listing in listings[:5]],
+        "listing_detail": [listing.get_absolute_url() for listing in listings],
         "state_detail": [portal["state"].get_absolute_url()],
         "place_detail": [portal["city"].get_absolute_url(), portal["county"].get_absolute_url()],
         "solution_detail": [portal["solution"].get_absolute_url()],
