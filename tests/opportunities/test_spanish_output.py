@@ -4,10 +4,12 @@ Spanish reader."""
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
 from django.utils import timezone
+from icalendar import Calendar
 
 from opportunities import digests
 from opportunities.models import Subscription
@@ -86,3 +88,73 @@ def test_time_zones_and_days_left_are_spanish(client):
     html = client.get(f"/es/opportunities/{listing.slug}/").content.decode()
     assert "<dt>Zona horaria</dt><dd>hora de la montaña</dd>" in html
     assert "quedan 4 días" in html.lower()
+
+
+@pytest.fixture
+def summit():
+    """A listing with its Spanish texts, and one without (shown in English, marked so)."""
+    zone = ZoneInfo("America/New_York")
+    ListingFactory(title="English only grant", topics=[topic("climate")])
+    return ListingFactory(
+        title="SelectUSA Investment Summit",
+        title_es="Cumbre de Inversión SelectUSA",
+        summary="The largest U.S. event for attracting foreign investment.",
+        summary_es="El mayor evento de los Estados Unidos para atraer inversión extranjera.",
+        duration="4 days",
+        duration_es="4 días",
+        kind="event",
+        starts_at=datetime(2031, 5, 4, tzinfo=zone),
+        ends_at=datetime(2031, 5, 7, 23, 59, 59, 999999, tzinfo=zone),
+        deadline=datetime(2031, 4, 1, 17, tzinfo=zone),
+        time_zone="America/New_York",
+        topics=[topic("trade-and-investment")],
+    )
+
+
+def test_a_listings_calendar_is_in_spanish_with_its_spanish_texts(client, summit):
+    calendar = Calendar.from_ical(
+        client.get(f"/es/opportunities/{summit.slug}/calendar.ics").content
+    )
+    event, deadline = calendar.walk("VEVENT")
+    assert str(event["summary"]) == "Cumbre de Inversión SelectUSA"
+    assert str(deadline["summary"]) == "Fecha límite: Cumbre de Inversión SelectUSA"
+    description = str(deadline["description"])
+    assert (
+        "Solicite a más tardar el 1 de abril de 2031, 17:00 hora de verano oriental" in description
+    )
+    assert "El mayor evento de los Estados Unidos para atraer inversión extranjera." in description
+    assert "Cómo solicitar:" in description
+    english = Calendar.from_ical(client.get(f"/opportunities/{summit.slug}/calendar.ics").content)
+    assert str(english.walk("VEVENT")[1]["summary"]) == "Deadline: SelectUSA Investment Summit"
+
+
+def test_feed_items_carry_the_spanish_texts_under_es(client, summit):
+    feed = feedparser.parse(client.get("/es/opportunities/feed.rss").content)
+    titles = [entry.title for entry in feed.entries]
+    assert "Cumbre de Inversión SelectUSA" in titles
+    assert "English only grant" in titles  # nothing machine-translated
+    entry = feed.entries[titles.index("Cumbre de Inversión SelectUSA")]
+    assert entry.description.startswith("El mayor evento de los Estados Unidos")
+    assert {tag.term for tag in entry.tags} == {"Comercio e inversión"}
+
+
+def test_the_page_gives_the_spanish_duration(client, summit):
+    html = client.get(f"/es/opportunities/{summit.slug}/").content.decode()
+    assert "<dt>Duración</dt><dd>4 días</dd>" in html
+
+
+def test_a_spanish_digest_reads_the_spanish_texts_and_marks_the_english(states):
+    ana = SubscriptionFactory(
+        confirmed=True, language="es", topics=["climate", "trade-and-investment"]
+    )
+    summit_es = "Cumbre de Inversión SelectUSA"
+    ListingFactory(title="SelectUSA Investment Summit", title_es=summit_es,
+                   topics=[topic("trade-and-investment")])  # fmt: skip
+    ListingFactory(title="English only grant", topics=[topic("climate")])
+    message = digests.digest_message(digests.next_digest(ana))
+    assert f"* {summit_es}\n" in message.body
+    assert "* English only grant (Solo en inglés)" in message.body
+    assert "Coincide con sus temas: Comercio e inversión." in message.body
+    assert "Coincide con sus temas: Clima." in message.body
+    html = message.alternatives[0][0]
+    assert '<span lang="en">English only grant</span>' in html
