@@ -46,6 +46,7 @@ def test_the_confirmation_email_of_a_spanish_subscriber_is_spanish(client, state
     body = text_of(message)
     assert "/es/subscribe/confirm/" in body
     assert "abra este enlace y confirme" in body
+    assert '<html lang="es">' in message.get_body(("html",)).get_content()
     assert Subscription.objects.get().language == "es"
 
 

@@ -166,5 +166,5 @@ def test_spanish_subscribers_get_a_spanish_digest(states):
     new_listing("Climate grant", topics=[topic("climate")])
     message = digests.digest_message(digests.next_digest(ana, NOW))
     assert message.subject == "Nuevas oportunidades para usted: 1 nueva, 0 cierran pronto"
-    assert "Coincide con sus temas: Climate." in message.body
+    assert "Coincide con sus temas: Clima." in message.body
     assert "Darse de baja:" in message.body
