@@ -108,13 +108,15 @@ UPDATE_COLUMNS = {
 }
 # Optional Spanish versions of the texts (a listing without them shows the English, marked).
 SPANISH_COLUMNS = {
-    "title_es": "Optional: the name in Spanish.",
-    "summary_es": "Optional: the summary in Spanish.",
-    "body_es": "Optional: the details in Spanish (Markdown).",
-    "duration_es": "Optional: the duration in Spanish, e.g. 10 semanas.",
-    "location_es": "Optional: the location in Spanish.",
-    "apply_contact_es": "Optional: how to apply (contact) in Spanish.",
+    "title_es": _("Optional: the name in Spanish."),
+    "summary_es": _("Optional: the summary in Spanish."),
+    "body_es": _("Optional: the details in Spanish (Markdown)."),
+    "duration_es": _("Optional: the duration in Spanish, e.g. 10 semanas."),
+    "location_es": _("Optional: the location in Spanish."),
+    "apply_contact_es": _("Optional: how to apply (contact) in Spanish."),
 }
+# What exports write: the importer's columns, the English texts first, then the Spanish ones.
+EXPORT_COLUMNS = [*COLUMNS, *SPANISH_COLUMNS]
 REQUIRED = ["title", "kind", "summary", "sponsor", "topics"]
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
 MAX_ROWS = 5000

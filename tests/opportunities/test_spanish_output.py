@@ -2,6 +2,8 @@
 the CSV's data dictionary, emails and digests, durations and time zone names, in Spanish for a
 Spanish reader."""
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,8 +13,8 @@ import pytest
 from django.utils import timezone
 from icalendar import Calendar
 
-from opportunities import digests
-from opportunities.models import Subscription
+from opportunities import digests, importing
+from opportunities.models import Listing, Subscription
 from tests.factories import ListingFactory, SubscriptionFactory, topic
 
 pytestmark = pytest.mark.django_db
@@ -73,13 +75,26 @@ def test_feeds_under_es_are_spanish(client):
 
 
 def test_the_csv_keeps_its_columns_and_the_spanish_data_page_explains_them(client):
-    ListingFactory(title="Grant")
+    ListingFactory(title="Grant", title_es="Subvención")
     response = client.get("/es/opportunities/export.csv")
-    header = b"".join(response.streaming_content).decode().splitlines()[0]
-    assert header.startswith("title,kind,summary,body,sponsor,topics")  # importable anywhere
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert list(rows[0]) == importing.EXPORT_COLUMNS  # the same names in every language
+    assert (rows[0]["title"], rows[0]["title_es"]) == ("Grant", "Subvención")
     html = client.get("/es/about/data/").content.decode()
     assert "<code>title</code></th><td>Nombre de la oportunidad (obligatorio).</td>" in html
-    assert "Quién la ofrece (obligatorio)." in html
+    assert "<code>title_es</code></th><td>Opcional: el nombre en español.</td>" in html
+
+
+def test_a_csv_exported_from_spanish_pages_imports_again_in_both_languages(client):
+    ListingFactory(title="Grant", title_es="Subvención", summary_es="Fondos para ciudades.")
+    response = client.get("/es/opportunities/export.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    Listing.objects.all().delete()
+    report = importing.import_rows([{**row, "apply_url": "https://example.gov/x"} for row in rows])
+    assert report.ok, report.problems
+    imported = Listing.objects.get()
+    assert (imported.title_en, imported.title_es) == ("Grant", "Subvención")
+    assert imported.summary_es == "Fondos para ciudades."
 
 
 def test_time_zones_and_days_left_are_spanish(client):
