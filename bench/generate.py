@@ -88,6 +88,8 @@ COLUMNS = [
     "location", "apply_url", "apply_contact", "published_at", "created_at", "updated_at",
     "min_population", "max_population",
 ]  # fmt: skip
+# Columns with no database default that a row must still fill (provenance, deadline kind).
+REQUIRED_COLUMNS = ["external_id", "upstream", "upstream_digest", "deadline_kind"]
 # Eligibility as curators set it: a tenth of listings for a few states, a fifth for places of
 # some size, so a chosen place (?place=) leaves out a realistic share.
 TARGETED_SHARE, SIZED_SHARE = 0.1, 0.2
@@ -141,9 +143,11 @@ def generate_listings(count: int, seed: int = 7) -> None:
                     rng.choice(formats), "", deadline, "America/New_York", "",
                     f"https://example.gov/bench/{n}", "", published, published, published,
                     low, high,
+                    "", "{}", "", "confirmed" if deadline else "rolling",
                 ))  # fmt: skip
             with connection.cursor() as cursor:
-                with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                columns = ", ".join([*COLUMNS, *REQUIRED_COLUMNS])
+                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
                 cursor.execute(

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from diplomacy.devservices import read_services_env
+from lib import bilingual
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 NODE_MODULES = BASE_DIR / "node_modules"
@@ -304,6 +305,7 @@ MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_LANGUAGES = ("en", "es")
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"  # slugs come from the English title
+MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME = bilingual.field_label  # "title, in Spanish"
 TIME_ZONE = "America/New_York"
 USE_I18N = True
 USE_TZ = True

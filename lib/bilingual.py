@@ -8,11 +8,16 @@ English when written: `Listing(title=...)` and `listing.title = ...` fill `title
 language is active (write `title_es` to set the Spanish), and
 the original column always holds the English text, so everything that reads the columns
 directly (the English search vector, COPY loads, raw SQL) keeps its meaning.
+
+One trap remains: modeltranslation rewrites `QuerySet.update(title=...)` (and so
+`bulk_update`) to the active language's column; to write the original columns as well, use
+`Model.objects.rewrite(False)` in English (opportunities/publishing.py does).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
+import re
+
 from django.utils import translation
 from django.utils.html import format_html
 
@@ -21,10 +26,6 @@ DEFAULT = "en"
 
 def localized(field: str, lang: str) -> str:
     return f"{field}_{lang}"
-
-
-def languages() -> list[str]:
-    return [code for code, _name in settings.LANGUAGES]
 
 
 def english_first(model, fields: list[str]) -> None:
@@ -49,7 +50,8 @@ def english_first(model, fields: list[str]) -> None:
 
         def pre_save(instance, add, field=field, english=english):
             value = getattr(instance, english, None)
-            return value if value not in (None, "") else getattr(instance, field.attname)
+            # No English column yet (a row loaded from a raw COPY): keep the original column.
+            return value if value not in (None, "") else instance.__dict__.get(field.attname, "")
 
         field.pre_save = pre_save
 
@@ -71,9 +73,24 @@ def _set_english(self, instance, value):
     setattr(instance, localized(self.field.name, DEFAULT), value)
 
 
+def field_label(verbose_name, lang: str) -> str:
+    """The admin's label of a language's field: "title, in English", "title, in Spanish"
+    (MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME; modeltranslation calls it lazily)."""
+    names = {"en": translation.gettext("in English"), "es": translation.gettext("in Spanish")}
+    return f"{verbose_name}, {names.get(lang, lang)}"
+
+
 def text_in(obj, field: str, lang: str) -> str:
     """The field's own text in `lang`, without falling back ("" when missing)."""
     return getattr(obj, localized(field, lang), None) or ""
+
+
+# An email address or a web address alone reads the same in every language: never "missing".
+NEUTRAL = r"^\S*(@|://)\S*$"
+
+
+def neutral(text: str) -> bool:
+    return bool(re.match(NEUTRAL, text.strip()))
 
 
 def in_language(obj, field: str, lang: str | None = None) -> tuple[str, str]:
@@ -85,12 +102,19 @@ def in_language(obj, field: str, lang: str | None = None) -> tuple[str, str]:
         text = text_in(obj, field, lang)
         if text:
             return text, lang
-    return text_in(obj, field, DEFAULT) or obj.__dict__.get(field) or "", DEFAULT
+    english = text_in(obj, field, DEFAULT) or obj.__dict__.get(field) or ""
+    return english, lang if english and neutral(english) else DEFAULT
 
 
 def missing(obj, fields: list[str], lang: str) -> list[str]:
     """The fields with English text but none in `lang`."""
-    return [name for name in fields if text_in(obj, name, DEFAULT) and not text_in(obj, name, lang)]
+    return [
+        name
+        for name in fields
+        if text_in(obj, name, DEFAULT)
+        and not neutral(text_in(obj, name, DEFAULT))
+        and not text_in(obj, name, lang)
+    ]
 
 
 class Translated:
@@ -154,7 +178,11 @@ def missing_q(fields: list[str], lang: str = "es"):
     condition = Q(pk__in=[])
     for name in fields:
         english, other = localized(name, DEFAULT), localized(name, lang)
-        has_english = Q(**{f"{english}__isnull": False}) & ~Q(**{english: ""})
+        has_english = (
+            Q(**{f"{english}__isnull": False})
+            & ~Q(**{english: ""})
+            & ~Q(**{f"{english}__regex": NEUTRAL})
+        )
         lacks_other = Q(**{f"{other}__isnull": True}) | Q(**{other: ""})
         condition |= has_english & lacks_other
     return condition

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db import models
+from django.utils import translation
 from simple_history.utils import get_history_manager_for_model
+
+from lib import bilingual
 
 
 def record_bulk_history(
@@ -21,9 +24,11 @@ def record_bulk_history(
         return
     model = type(objects[0])
     history = get_history_manager_for_model(model)
-    records = history.bulk_history_create(
-        objects, update=not created, default_user=user, default_change_reason=reason
-    )
+    # Translated texts' original columns are recorded in English (lib/bilingual.py).
+    with translation.override(bilingual.DEFAULT):
+        records = history.bulk_history_create(
+            objects, update=not created, default_user=user, default_change_reason=reason
+        )
     for field in history.model._history_m2m_fields:
         through = field.remote_field.through
         owner = field.m2m_field_name()

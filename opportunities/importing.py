@@ -556,7 +556,8 @@ def _update_drafts(updating: list[tuple[Listing, dict, Listing]], user) -> list[
                 setattr(target, column, getattr(row_listing, column))
         target.updated_at = now
         targets.append(target)
-    Listing.objects.bulk_update(targets, UPDATED_COLUMNS)
+    # rewrite(False): modeltranslation would turn `title` into `title_en` in the UPDATE.
+    Listing.objects.rewrite(False).bulk_update(targets, UPDATED_COLUMNS)
     for name in ("topics", "bureaus", "countries", "target_states"):
         through, source, _target = many_to_many(name)
         through.objects.filter(**{f"{source}__in": targets}).delete()

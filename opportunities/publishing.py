@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from lib import mail
@@ -27,6 +27,7 @@ from opportunities.models import (
     many_to_many,
 )
 from opportunities.search import listings_changed
+from opportunities.translation import LISTING_FIELDS
 
 TRANSITION_FIELDS = ["status", "published_at", "archived_at", "updated_at"]
 ADMIN_CHANGE = "admin:opportunities_listing_change"
@@ -133,7 +134,7 @@ def publish(listings: Iterable[Listing], user, now=None) -> int:
 
 # Listing fields a proposed change carries; workflow, address and bookkeeping stay the live one's.
 NOT_REVISED = {"id", "slug", "status", "published_at", "archived_at", "created_at", "updated_at",
-               "created_by", "search_vector", "publish_at",
+               "created_by", "search_vector", "search_vector_es", "publish_at",
                # Provenance stays with the live listing (one listing per source item).
                "source", "external_id", "fetched_at", "last_checked_at", "upstream",
                "upstream_digest"}  # fmt: skip
@@ -141,7 +142,13 @@ RELATIONS = ("topics", "bureaus", "countries", "target_states")
 
 
 def revised_fields() -> list[str]:
-    return [f.name for f in Listing._meta.concrete_fields if f.name not in NOT_REVISED]
+    """The columns a revision copies; a translated text by its language columns (title_en,
+    title_es), not by its original name, which reads the active language."""
+    return [
+        f.name
+        for f in Listing._meta.concrete_fields
+        if f.name not in NOT_REVISED and f.name not in LISTING_FIELDS
+    ]
 
 
 def _copy_relations(source: Listing, targets: list[Listing]) -> None:
@@ -190,7 +197,10 @@ def _apply_revision(link: ListingRevision, draft: Listing, user) -> Listing:
     for name in fields:
         setattr(live, name, getattr(draft, name))
     live.updated_at = timezone.now()
-    Listing.objects.bulk_update([live], [*fields, "updated_at"])
+    # The original columns of translated texts too, which read English in English.
+    with translation.override("en"):
+        # rewrite(False): modeltranslation would turn `title` into `title_en` in the UPDATE.
+        Listing.objects.rewrite(False).bulk_update([live], [*fields, *LISTING_FIELDS, "updated_at"])
     _copy_relations(draft, [live])
     who = link.proposed_by.get_username() if link.proposed_by else "a curator"
     record_bulk_history([live], user=user, reason=_reason("Approved change proposed by", who))

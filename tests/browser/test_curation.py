@@ -71,9 +71,9 @@ def test_curator_submits_publisher_sends_back_then_publishes(page, portal):
     check_page(page)
     page.goto(f"{portal}/admin/opportunities/listing/add/")
     check_page(page)
-    page.get_by_label("Title:").fill("Coastal cities resilience exchange")
+    page.get_by_label("Title, in English:").fill("Coastal cities resilience exchange")
     page.get_by_label("Kind:").select_option(label="Exchange program")
-    page.get_by_label("Summary:").fill(
+    page.get_by_label("Summary, in English:").fill(
         "City staff visit coastal peers abroad to share flood plans."
     )
     page.get_by_label("Sponsor:").fill("U.S. Department of State")

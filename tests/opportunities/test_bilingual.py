@@ -9,12 +9,13 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.postgres.search import SearchQuery
 from django.core.management import call_command
 from django.db import connection
 from django.utils import translation
 
 from cities.models import Bureau
-from opportunities import importing
+from opportunities import importing, publishing
 from opportunities.management.commands import load_demo_listings
 from opportunities.models import Listing, Topic
 from tests.factories import ListingFactory, topic
@@ -293,6 +294,9 @@ def test_csv_import_takes_optional_spanish_columns_even_from_a_spanish_page():
         assert importing.import_rows(rows).ok
     listing.refresh_from_db()
     assert listing.summary_en == "New words." and listing.summary_es == "Visitas."
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT summary FROM opportunities_listing WHERE id = %s", [listing.pk])
+        assert cursor.fetchone() == ("New words.",)
     assert listing.title_es == "Intercambio sobre agua limpia"
 
 
@@ -308,3 +312,72 @@ def test_demo_loader_adds_spanish_to_listings_loaded_before(tmp_path, monkeypatc
     listing.refresh_from_db()
     assert listing.title_es == "Intercambio sobre agua limpia"
     assert listing.title_en == ROW["title"]
+
+
+def _stored_title(listing) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT title FROM opportunities_listing WHERE id = %s", [listing.pk])
+        return cursor.fetchone()[0]
+
+
+def test_a_proposed_change_carries_both_languages_and_keeps_the_original_column_english():
+    editor = User.objects.create_superuser("editor", password="a-long-password")
+    live = ListingFactory(title="Heat plans", title_es="Planes contra el calor")
+    with translation.override("es"):  # staff working in Spanish
+        draft = publishing.propose_revision(live, editor)
+        draft.title = "Heat action plans"
+        draft.title_es = "Planes de acción contra el calor"
+        draft.save()
+        publishing.submit_for_review([draft], editor)
+        publishing.publish([Listing.objects.get(pk=draft.pk)], editor)
+    live.refresh_from_db()
+    assert (live.title_en, live.title_es) == (
+        "Heat action plans",
+        "Planes de acción contra el calor",
+    )
+    assert _stored_title(live) == "Heat action plans"
+    assert live.history.latest().title == "Heat action plans"
+
+
+def test_an_email_address_to_apply_needs_no_translation(client):
+    listing = ListingFactory(
+        title="Grant",
+        title_es="Subvención",
+        summary_es="Resumen.",
+        apply_contact="grants@state.gov",
+    )
+    url = listing.get_absolute_url()
+    html = client.get(f"/es{url}").content.decode()
+    assert 'href="mailto:grants@state.gov"' in html
+    assert '<span lang="en"><a href="mailto:grants@state.gov"' not in html
+    response = client.get(f"/api/v1/listings/{listing.slug}/", {"lang": "es"})
+    assert "apply_contact" not in response.json()["fallback_fields"]
+
+
+def test_bulk_copy_of_new_listings_writes_the_english_columns_and_history():
+    from django.utils import timezone
+
+    from opportunities.sources import bulk
+
+    listing = Listing(
+        title="Imported grant",
+        slug="imported-grant",
+        kind="funding",
+        summary="From a public source.",
+        sponsor="Agency",
+        apply_url="https://example.gov/imported",
+    )
+    listing._change_reason = "Imported"
+    with translation.override("es"):  # whatever language the import runs in
+        bulk.insert_listings([listing], {"topics": [[topic("climate").pk]]}, timezone.now())
+    stored = Listing.objects.get(slug="imported-grant")
+    assert (stored.title_en, stored.summary_en, stored.title_es) == (
+        "Imported grant",
+        "From a public source.",
+        None,
+    )
+    assert _stored_title(stored) == "Imported grant"
+    assert stored.history.get().title_en == "Imported grant"
+    # The Spanish vector indexes the English text while there is no Spanish.
+    spanish = SearchQuery("grant", config="spanish")
+    assert Listing.objects.filter(search_vector_es=spanish, slug="imported-grant").exists()
