@@ -57,6 +57,7 @@ PROPER_NAMES = [
     "Subnational Diplomacy Portal",
 ]
 COUNTY_NAME = re.compile(r"\b[A-Z]\w+ County\b")
+ADDRESS = re.compile(r"\S+@\S+|https?://\S+")
 VALUE_LIST = re.compile(r"\b[a-z_]+(?:[;,] ?[a-z_]+){2,}")
 ONLY_IN_ENGLISH = "(Solo en inglés)"
 # Elements whose text is not read as prose (code samples are parameter names).
@@ -136,11 +137,12 @@ def english_words(text: str, proper_names: list[str]) -> list[str]:
         text = text.replace(name, " ")
     text = COUNTY_NAME.sub(" ", text)  # "Ada County": a county's official name
     text = VALUE_LIST.sub(" ", text)  # the values a CSV column takes: "city;county;state"
+    text = ADDRESS.sub(" ", text)  # email and web addresses are not words
     return [word for word in re.findall(r"\b[^\W\d_]+\b", text) if word.lower() in ENGLISH_WORDS]
 
 
 @pytest.fixture
-def portal(states, settings):
+def portal(states):
     """What a Tucson official browses: Arizona, Tucson with its ties, Pima County, the demo
     listings, a local solution."""
     call_command("load_demo_listings", verbosity=0)
@@ -152,7 +154,6 @@ def portal(states, settings):
         latitude=32.2217,
         longitude=-110.9265,
         time_zone="America/Phoenix",
-        search_names="tucson",
     )
     pima = PlaceFactory(
         name="Pima County", kind=Place.Kind.COUNTY, state=arizona, population=1_043_433
@@ -186,15 +187,17 @@ def _public_pages(portal) -> list[str]:
     """Every public HTML page under /es/, from the URL resolver, with real objects in the routes
     that take one (a token is left as it is: the page for a bad or expired link), and the search
     pages with facets and a place."""
-    listings = Listing.objects.filter(status=Status.PUBLISHED).order_by("title")
-    translation.activate("es")
-    objects = {
-        "listing_detail": [listing.get_absolute_url() for listing in listings],
-        "state_detail": [portal["state"].get_absolute_url()],
-        "place_detail": [portal["city"].get_absolute_url(), portal["county"].get_absolute_url()],
-        "solution_detail": [portal["solution"].get_absolute_url()],
-    }
-    translation.deactivate()
+    listings = Listing.objects.filter(status=Status.PUBLISHED).order_by("slug")
+    with translation.override("es"):
+        objects = {
+            "listing_detail": [listing.get_absolute_url() for listing in listings],
+            "state_detail": [portal["state"].get_absolute_url()],
+            "place_detail": [
+                portal["city"].get_absolute_url(),
+                portal["county"].get_absolute_url(),
+            ],
+            "solution_detail": [portal["solution"].get_absolute_url()],
+        }
     pages = []
     for route in every_route("es"):
         if route.clean.startswith(NOT_PUBLIC) or FILES.search(route.clean):
@@ -206,6 +209,21 @@ def _public_pages(portal) -> list[str]:
         "/es/places/?q=Tucs%C3%B3n",
         "/es/programs/?education_level=undergraduate",
         "/es/solutions/?q=agua",
+    ]
+
+
+def test_the_reader_finds_english_outside_lang_en_and_decimal_commas_in_markup():
+    reader = PageReader()
+    reader.feed(
+        '<p>Solicite hoy. Apply now</p><p lang="en">Apply now</p><input type="submit" '
+        'value="Search"><svg><circle cx="109,1" cy="20.5"></circle></svg>'
+        '<div data-value="3,5" style="width: 2.5em"></div><br><p>Ada County, vsfs@state.gov</p>'
+    )
+    found = [english_words(text, []) for text in reader.spanish_text]
+    assert found == [["Apply"], ["Search"], []]
+    assert reader.localized_numbers == [
+        "<circle cx='109,1'>",
+        "<div data-value='3,5'>",
     ]
 
 
