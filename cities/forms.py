@@ -1,6 +1,5 @@
 from django import forms
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import Place, State
@@ -77,20 +76,12 @@ class PlacePickerForm(UswdsForm):
         return cleaned
 
     def _find_place(self, state: State, name: str) -> Place | None:
-        # Forgiving accents and case as the place finder does; cities before counties when
-        # both carry the same name.
-        match = (
-            state.places.filter(Q(name__iexact=name) | Q(search_names__contains=f"|{fold(name)}|"))
-            .order_by("kind", "id")
-            .select_related("state")
-            .first()
-        )
+        # Cities before counties when both carry the same name.
+        match = state.places.named(name).order_by("kind").select_related("state").first()
         if match:
             return match
         suggestions = list(
-            state.places.filter(name__icontains=name)
-            .largest_first()
-            .values_list("name", flat=True)[:5]
+            state.places.search(name).largest_first().values_list("name", flat=True)[:5]
         )
         message = _("We found no city or county named “%(name)s” in %(state)s.") % {
             "name": name,

@@ -25,7 +25,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Abs, Lower
+from django.db.models.functions import Abs, Coalesce, Lower, NullIf
+from django.utils.translation import get_language
 
 from cities import priorities, solutions
 from cities.models import Delegation, EmbassyPartnership, NetworkMembership, Place, SisterCity
@@ -95,8 +96,17 @@ def peer_places(place: Place) -> list[Peer]:
     shared_networks = ArraySubquery(
         networks.filter(place=OuterRef("pk")).order_by("network").values("network")
     )
+    # The topic's name in the reader's language, else the English: one column (modeltranslation's
+    # values("name") would give one per language, which an array subquery cannot take).
+    language = (get_language() or "en").split("-")[0]
+    topic_name = Coalesce(
+        NullIf(F(f"name_{language}"), Value("")), F("name_en"), output_field=CharField()
+    )
     shared_topics = ArraySubquery(
-        Topic.objects.filter(shared_topic, pk__in=topic_ids).order_by("name").values("name")
+        Topic.objects.filter(shared_topic, pk__in=topic_ids)
+        .annotate(label=topic_name)
+        .order_by("label")
+        .values("label")
     )
     low, high = (round(place.population * factor) for factor in SIZE_RANGE)
     peers = (

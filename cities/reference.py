@@ -26,6 +26,15 @@ BUREAUS = {
     "SCA": "Bureau of South and Central Asian Affairs",
     "WHA": "Bureau of Western Hemisphere Affairs",
 }
+# Their Spanish names, as the State Department's Spanish pages and embassies write them.
+BUREAUS_ES = {
+    "AF": "Oficina de Asuntos Africanos",
+    "EAP": "Oficina de Asuntos de Asia Oriental y el Pacífico",
+    "EUR": "Oficina de Asuntos Europeos y Euroasiáticos",
+    "NEA": "Oficina de Asuntos del Cercano Oriente",
+    "SCA": "Oficina de Asuntos de Asia Central y del Sur",
+    "WHA": "Oficina de Asuntos del Hemisferio Occidental",
+}
 # Countries follow their continent (GeoNames) to a bureau, except where the State
 # Department's bureau map cuts across continents (see README, "Reference data").
 BUREAU_BY_CONTINENT = {"AF": "AF", "AS": "EAP", "EU": "EUR", "NA": "WHA", "SA": "WHA", "OC": "EAP"}
@@ -72,7 +81,9 @@ def load_bureaus_and_countries() -> LoadSummary:
     summary = LoadSummary()
     bureaus = {}
     for code, name in BUREAUS.items():
-        bureaus[code], _ = Bureau.objects.update_or_create(code=code, defaults={"name_en": name})
+        bureaus[code], _ = Bureau.objects.update_or_create(
+            code=code, defaults={"name_en": name, "name_es": BUREAUS_ES[code]}
+        )
     existing = set(Country.objects.values_list("iso_code", flat=True))
     countries = [
         Country(

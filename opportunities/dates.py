@@ -64,16 +64,27 @@ def _locale() -> str:
     return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
 
 
+# Zone names in Latin American Spanish (CLDR's es_419: "hora de la montaña", where Spain's
+# Spanish says "hora de las Montañas Rocosas").
+ZONE_NAME_LOCALES = {"es": "es_419"}
+
+
 def zone_name(name: str, moment: datetime | None = None) -> str:
     """The zone in words: at a moment its standard or daylight name ("Central Daylight Time",
-    "hora de verano central"), else its generic name ("Pacific Time", "hora del Pacífico")."""
+    "hora de verano central"), else its generic name ("Mountain Time", "hora de la montaña")."""
     tz = zone(name)
+    language = _locale()
+    locale = ZONE_NAME_LOCALES.get(language, language)
     if moment is None:
-        generic = get_timezone_name(tz, "long", locale=_locale())
+        generic = get_timezone_name(tz, "long", locale=locale)
+        if locale != language and "de verano" in generic:
+            # es_419 words a zone without a shared name as daylight time ("hora de verano de
+            # Guam"); the general Spanish names it right ("hora de Guam").
+            generic = get_timezone_name(tz, "long", locale=language)
         if "(" not in generic:  # Babel's fallback names a city, e.g. "United States (Boise)"
             return generic
         moment = datetime.now(UTC)
-    return get_timezone_name(local(moment, name), "long", locale=_locale())
+    return get_timezone_name(local(moment, name), "long", locale=locale)
 
 
 def day_text(moment: datetime, name: str) -> str:

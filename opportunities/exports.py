@@ -1,8 +1,11 @@
 """CSV export of any search, and the bulk downloads of every published listing.
 
-The CSV columns are the bulk importer's (opportunities.importing.COLUMNS), so an export can be
-imported again as it is. Cells a spreadsheet would run as formulas (starting with =, +, -, @, a
-tab or a carriage return) get a ' in front, which the importer takes off. A search export
+The CSV columns are the bulk importer's (opportunities.importing.EXPORT_COLUMNS), so an export
+can be imported again as it is. Their names are the same in every language; the texts are in
+English in `title`, `summary`... and in Spanish in `title_es`, `summary_es`... (empty where a
+listing has no Spanish), whatever the language of the page the export was asked from. Cells a
+spreadsheet would run as formulas (starting with =, +, -, @, a tab or a carriage return) get a
+' in front, which the importer takes off. A search export
 streams every page of results, up to EXPORT_ROW_LIMIT rows (the importer's limit). The bulk
 files (CSV and JSON) are written by a Celery beat task into OPEN_DATA_DIR, each to a temporary
 file first and then renamed, so a download never sees half a file.
@@ -24,10 +27,13 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from tqdm import tqdm
 
+from lib.bilingual import text_in
 from opportunities.api.serializers import ListingSerializer
-from opportunities.importing import COLUMNS, FORMULA_STARTS, MAX_ROWS
+from opportunities.importing import EXPORT_COLUMNS, FORMULA_STARTS, MAX_ROWS
+from opportunities.importing import SPANISH_COLUMNS as SPANISH
 from opportunities.models import Listing
 from opportunities.search import search
+from opportunities.translation import LISTING_FIELDS
 
 EXPORT_ROW_LIMIT = MAX_ROWS  # an export is always small enough to import again
 EXPORT_PAGE_SIZE = 500
@@ -59,11 +65,12 @@ def listing_row(listing: Listing) -> dict[str, str]:
         # Full precision and an offset: the importer reads it back to the same instant.
         return value.astimezone(zone).isoformat() if value else ""
 
+    english = {name: text_in(listing, name, "en") for name in LISTING_FIELDS}
     row = {
-        "title": listing.title,
+        "title": english["title"],
         "kind": listing.kind,
-        "summary": listing.summary,
-        "body": listing.body,
+        "summary": english["summary"],
+        "body": english["body"],
         "sponsor": listing.sponsor,
         "topics": ";".join(topic.slug for topic in listing.topics.all()),
         "regions": "global"
@@ -81,19 +88,20 @@ def listing_row(listing: Listing) -> dict[str, str]:
         "max_age": _number(listing.max_age),
         "is_paid": _flag(listing.is_paid),
         "format": listing.format,
-        "duration": listing.duration,
+        "duration": english["duration"],
         "opens_at": moment(listing.opens_at),
         "deadline": moment(listing.deadline),
         "deadline_kind": listing.deadline_kind,
         "starts_at": moment(listing.starts_at),
         "ends_at": moment(listing.ends_at),
         "time_zone": listing.time_zone,
-        "location": listing.location,
+        "location": english["location"],
         "apply_url": listing.apply_url,
-        "apply_contact": listing.apply_contact,
+        "apply_contact": english["apply_contact"],
         "target_states": ";".join(state.usps_code for state in listing.target_states.all()),
+        **{column: text_in(listing, column.removesuffix("_es"), "es") for column in SPANISH},
     }
-    assert list(row) == list(COLUMNS), "export columns must follow the importer's"
+    assert list(row) == EXPORT_COLUMNS, "export columns must follow the importer's"
     return {name: formula_guarded(value) for name, value in row.items()}
 
 
@@ -126,7 +134,7 @@ class _Echo:
 
 
 def csv_lines(listings: Iterable[Listing]) -> Iterator[str]:
-    writer = csv.DictWriter(_Echo(), fieldnames=list(COLUMNS))
+    writer = csv.DictWriter(_Echo(), fieldnames=EXPORT_COLUMNS)
     yield writer.writeheader()
     for listing in listings:
         yield writer.writerow(listing_row(listing))
@@ -172,7 +180,7 @@ def write_bulk_downloads(folder: Path | None = None, progress: bool = False) -> 
     json_file = _temporary_file(folder, BULK_FILES["json"])
     count = 0
     try:
-        writer = csv.DictWriter(csv_file, fieldnames=list(COLUMNS))
+        writer = csv.DictWriter(csv_file, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
         header = {"generated_at": timezone.now().isoformat(), "license": LICENSE}
         # The listings are written one by one; the header's closing brace is left open.

@@ -187,7 +187,8 @@ class PreferencesForm(forms.Form):
                 return data
             # Cities first, then the largest: "Denver" is the city, "Denver County" the county.
             place = (
-                Place.objects.filter(state=state, name__iexact=name)
+                Place.objects.filter(state=state)
+                .named(name)
                 .order_by("kind", F("population").desc(nulls_last=True))
                 .first()
             )

@@ -21,7 +21,8 @@ from difflib import SequenceMatcher
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.text import slugify
+from django.utils.text import format_lazy, slugify
+from django.utils.translation import gettext_lazy as _
 
 from cities.models import Bureau, Country, State
 from lib.history import record_bulk_history
@@ -42,56 +43,80 @@ from opportunities.models.listing import time_zone_names
 from opportunities.search import listings_changed
 from opportunities.translation import LISTING_FIELDS
 
+# Each column's meaning, in the reader's language: the open-data page's data dictionary (the
+# column names themselves stay as they are, in every language, so a file imports again).
 COLUMNS = {
-    "title": "Name of the opportunity (required).",
-    "kind": "One of: " + ", ".join(Kind.values) + " (required).",
-    "summary": "One or two plain sentences (required, at most 600 characters).",
-    "body": "Details in Markdown.",
-    "sponsor": "Who runs it (required).",
-    "topics": "Topic slugs separated by semicolons, e.g. climate;energy (at least one).",
-    "regions": "Regional bureau codes (AF;EAP;EUR;NEA;SCA;WHA) separated by semicolons, or global.",
-    "countries": "Two-letter country codes separated by semicolons, e.g. MX;BR.",
-    "audiences": "Separated by semicolons: " + ";".join(Audience.values) + ".",
-    "government_levels": "For local governments: " + ";".join(GovernmentLevel.values) + ".",
-    "min_population": "Smallest eligible place population (whole number).",
-    "max_population": "Largest eligible place population (whole number).",
-    "targets_underserved": "true or false.",
-    "education_levels": "For students: " + ";".join(EducationLevel.values) + ".",
-    "us_citizenship_required": "true or false.",
-    "min_age": "Youngest eligible age (whole number).",
-    "max_age": "Oldest eligible age (whole number).",
-    "is_paid": "Paid or with a stipend: true or false.",
-    "format": "One of: " + ", ".join(Format.values) + " (default in_person).",
-    "duration": "For example: 10 weeks.",
-    "opens_at": "Date applications open: YYYY-MM-DD (or YYYY-MM-DDTHH:MM).",
-    "deadline": "Application deadline: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM; "
-    "empty means rolling.",
-    "deadline_kind": "confirmed (announced for this cycle, the default when there is a deadline), "
-    "expected (projected from the past cycle) or rolling (no deadline, the default without one).",
-    "starts_at": "Event or program start: YYYY-MM-DD or YYYY-MM-DDTHH:MM.",
-    "ends_at": "Event or program end: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM.",
-    "time_zone": "IANA time zone of the dates, e.g. America/New_York (the default); dates "
-    "without an offset are wall times in this zone.",
-    "location": "City and country, or Online.",
-    "apply_url": "Web address to apply (https://…); this or apply_contact is required.",
-    "apply_contact": "Email or other contact to apply.",
-    "target_states": "Only for these states: postal codes separated by semicolons; empty for "
-    "every US place.",
+    "title": _("Name of the opportunity (required)."),
+    "kind": format_lazy(_("One of: {values} (required)."), values=", ".join(Kind.values)),
+    "summary": _("One or two plain sentences (required, at most 600 characters)."),
+    "body": _("Details in Markdown."),
+    "sponsor": _("Who runs it (required)."),
+    "topics": _("Topic slugs separated by semicolons, e.g. climate;energy (at least one)."),
+    "regions": _(
+        "Regional bureau codes (AF;EAP;EUR;NEA;SCA;WHA) separated by semicolons, or global."
+    ),
+    "countries": _("Two-letter country codes separated by semicolons, e.g. MX;BR."),
+    "audiences": format_lazy(
+        _("Separated by semicolons: {values}."), values=";".join(Audience.values)
+    ),
+    "government_levels": format_lazy(
+        _("For local governments: {values}."), values=";".join(GovernmentLevel.values)
+    ),
+    "min_population": _("Smallest eligible place population (whole number)."),
+    "max_population": _("Largest eligible place population (whole number)."),
+    "targets_underserved": _("true or false."),
+    "education_levels": format_lazy(
+        _("For students: {values}."), values=";".join(EducationLevel.values)
+    ),
+    "us_citizenship_required": _("true or false."),
+    "min_age": _("Youngest eligible age (whole number)."),
+    "max_age": _("Oldest eligible age (whole number)."),
+    "is_paid": _("Paid or with a stipend: true or false."),
+    "format": format_lazy(
+        _("One of: {values} (default in_person)."), values=", ".join(Format.values)
+    ),
+    "duration": _("For example: 10 weeks."),
+    "opens_at": _("Date applications open: YYYY-MM-DD (or YYYY-MM-DDTHH:MM)."),
+    "deadline": _(
+        "Application deadline: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM; "
+        "empty means rolling."
+    ),
+    "deadline_kind": _(
+        "confirmed (announced for this cycle, the default when there is a deadline), "
+        "expected (projected from the past cycle) or rolling (no deadline, the default "
+        "without one)."
+    ),
+    "starts_at": _("Event or program start: YYYY-MM-DD or YYYY-MM-DDTHH:MM."),
+    "ends_at": _("Event or program end: YYYY-MM-DD (end of that day) or YYYY-MM-DDTHH:MM."),
+    "time_zone": _(
+        "IANA time zone of the dates, e.g. America/New_York (the default); dates "
+        "without an offset are wall times in this zone."
+    ),
+    "location": _("City and country, or Online."),
+    "apply_url": _("Web address to apply (https://…); this or apply_contact is required."),
+    "apply_contact": _("Email or other contact to apply."),
+    "target_states": _(
+        "Only for these states: postal codes separated by semicolons; empty for every US place."
+    ),
 }
 # Read by the importer but never written by exports (open data must not update anything).
 UPDATE_COLUMNS = {
-    "slug": "Optional: the address of an existing draft to update with this row; empty to "
-    "create a new listing.",
+    "slug": _(
+        "Optional: the address of an existing draft to update with this row; empty to "
+        "create a new listing."
+    ),
 }
 # Optional Spanish versions of the texts (a listing without them shows the English, marked).
 SPANISH_COLUMNS = {
-    "title_es": "Optional: the name in Spanish.",
-    "summary_es": "Optional: the summary in Spanish.",
-    "body_es": "Optional: the details in Spanish (Markdown).",
-    "duration_es": "Optional: the duration in Spanish, e.g. 10 semanas.",
-    "location_es": "Optional: the location in Spanish.",
-    "apply_contact_es": "Optional: how to apply (contact) in Spanish.",
+    "title_es": _("Optional: the name in Spanish."),
+    "summary_es": _("Optional: the summary in Spanish."),
+    "body_es": _("Optional: the details in Spanish (Markdown)."),
+    "duration_es": _("Optional: the duration in Spanish, e.g. 10 semanas."),
+    "location_es": _("Optional: the location in Spanish."),
+    "apply_contact_es": _("Optional: how to apply (contact) in Spanish."),
 }
+# What exports write: the importer's columns, the English texts first, then the Spanish ones.
+EXPORT_COLUMNS = [*COLUMNS, *SPANISH_COLUMNS]
 REQUIRED = ["title", "kind", "summary", "sponsor", "topics"]
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
 MAX_ROWS = 5000

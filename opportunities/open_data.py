@@ -20,7 +20,7 @@ from opportunities.api.params import read_listing_search
 from opportunities.api.views import MAX_PAGE_SIZE
 from opportunities.feeds import bad_search_request
 from opportunities.filters import Sort
-from opportunities.importing import COLUMNS
+from opportunities.importing import COLUMNS, SPANISH_COLUMNS
 from opportunities.models import Source
 
 CALENDAR_LIMIT = 1000
@@ -102,7 +102,7 @@ def data_page(request):
         "opportunities/open_data.html",
         {
             "downloads": _downloads(),
-            "columns": list(COLUMNS.items()),
+            "columns": [*COLUMNS.items(), *SPANISH_COLUMNS.items()],
             "row_limit": exports.EXPORT_ROW_LIMIT,
             "export_rate": _rate(ExportThrottle.rate),
             "anonymous_rate": _rate(settings.API_RATE_ANONYMOUS),

@@ -157,6 +157,9 @@ def ensure_curation_data() -> None:
     importlib.import_module(
         "lib.outbox.migrations.0002_administrators_see_outgoing_mail"
     ).grant_administrators(apps, None)
+    importlib.import_module(
+        "opportunities.migrations.0017_topic_names_in_spanish"
+    ).name_topics_in_spanish(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -190,7 +193,11 @@ def reference_rows(django_db_setup, django_db_blocker) -> dict:
     with django_db_blocker.unblock(), transaction.atomic():
         reference.load_states()
         reference.load_bureaus_and_countries()
-        rows = {model: list(model.objects.values()) for model in (State, Bureau, Country)}
+        # Every column by name: modeltranslation's values() leaves out the language columns.
+        rows = {
+            model: list(model.objects.values(*[f.attname for f in model._meta.concrete_fields]))
+            for model in (State, Bureau, Country)
+        }
         transaction.set_rollback(True)
     return rows
 

@@ -1,10 +1,16 @@
 """Places in the United States (states, cities, counties) and the world they engage with."""
 
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Count, F, Func, Q, Value
 from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -52,6 +58,23 @@ class Country(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def local_name(self) -> str:
+        """The country's name in the reader's language (CLDR's, through Babel: "México" on a
+        Spanish page), else the stored (English) name."""
+        language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        if language == "en":
+            return self.name
+        return _territory_names(language).get(self.iso_code, self.name)
+
+
+@cache
+def _territory_names(language: str) -> dict[str, str]:
+    try:
+        return dict(Locale.parse(language).territories)
+    except (UnknownLocaleError, ValueError):
+        return {}
 
 
 # The leader's office fields, as staff edit them and the API shows them.
@@ -163,7 +186,9 @@ class PlaceQuerySet(models.QuerySet):
         return self.order_by(models.F("population").desc(nulls_last=True), "name")
 
     def search(self, text: str):
-        return self.filter(name__icontains=text) if text else self
+        """Places one of whose names contains the words typed, forgiving accents and case."""
+        folded = fold(text)
+        return self.filter(search_names__contains=folded) if folded else self
 
     def _typed(self, text: str):
         """(places, folded names) for the words typed: a trailing state name or postal code
@@ -216,6 +241,7 @@ class PlaceQuerySet(models.QuerySet):
     def from_parameter(self, value: str):
         """The place named by ?place=<state>/<place-slug>, or None."""
         code, _slash, slug = value.partition("/")
+        slug = slugify(slug)  # a typed name forgives accents and case: "az/Tucsón"
         if not slug or len(code) != 2:
             return None
         return self.select_related("state").filter(state__usps_code=code.upper(), slug=slug).first()

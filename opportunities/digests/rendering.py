@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lib.mail import absolute_url, build_email
 from lib.outbox.queueing import queue
@@ -55,9 +56,9 @@ class ItemFragments:
             if len(self._rendered) >= self.LIMIT:
                 self._rendered.clear()
             if key not in self._rendered:
-                url = absolute_url(item.listing.get_absolute_url())
-                shared = DigestItem(item.listing, REASON_MARK, url, HIDE_MARK)
-                with translation.override(language):
+                with translation.override(language):  # the link too: /es/ for Spanish
+                    url = absolute_url(item.listing.get_absolute_url())
+                    shared = DigestItem(item.listing, REASON_MARK, url, HIDE_MARK)
                     self._rendered[key] = (
                         render_to_string("emails/includes/digest_item.html", {"item": shared}),
                         render_to_string("emails/includes/digest_item.txt", {"item": shared}),
@@ -140,7 +141,13 @@ def digest_parts(
 
     `test` marks a copy for staff ("[Test]", no unsubscribe headers); `inert_links` puts links
     that open nothing where the subscriber's own would be, so that whoever reads a preview or a
-    test copy cannot act as the subscriber."""
+    test copy cannot act as the subscriber. Every link is in the subscriber's language (a
+    Spanish reader's lead to /es/ pages), whatever language the worker runs in."""
+    with translation.override(digest.subscription.language):
+        return _digest_parts(digest, to=to, test=test, inert_links=inert_links, fragments=fragments)
+
+
+def _digest_parts(digest: Digest, *, to, test, inert_links, fragments) -> DigestParts:
     subscription = digest.subscription
     fragments = fragments or ItemFragments()
     if inert_links:
@@ -159,9 +166,12 @@ def digest_parts(
             "".join(f"{text}\n" for _html, text in rendered),
         )
     with translation.override(subscription.language):
-        subject = _("New opportunities for you: %(count)s new, %(closing)s closing soon") % {
-            "count": len(digest.new),
-            "closing": len(digest.closing),
+        new = len(digest.new)
+        closing = len(digest.closing)
+        subject = _("New opportunities for you: %(new)s, %(closing)s") % {
+            "new": ngettext("%(count)s new", "%(count)s new", new) % {"count": new},
+            "closing": ngettext("%(count)s closing soon", "%(count)s closing soon", closing)
+            % {"count": closing},
         }
         if test:
             subject = _("[Test] %(subject)s") % {"subject": subject}

@@ -42,14 +42,15 @@ def request_subscription(preferences: dict, language: str) -> None:
 
 
 def _send_confirmation_link(subscription: Subscription) -> None:
-    send_email(
-        "subscription_confirm",
-        {"confirm_url": link("subscriptions:confirm", CONFIRM, subscription.pk)},
-        [subscription.email],
-        subject=_with_language(subscription.language, lambda: _("Confirm your subscription")),
-        language=subscription.language,
-        cause=f"opportunities.subscription:{subscription.pk}",
-    )
+    with translation.override(subscription.language):  # the link leads to a page in it too
+        send_email(
+            "subscription_confirm",
+            {"confirm_url": link("subscriptions:confirm", CONFIRM, subscription.pk)},
+            [subscription.email],
+            subject=_("Confirm your subscription"),
+            language=subscription.language,
+            cause=f"opportunities.subscription:{subscription.pk}",
+        )
 
 
 @transaction.atomic
@@ -72,11 +73,6 @@ def revoke_links(subscription: Subscription) -> None:
     subscription.save(update_fields=["link_version", "updated_at"])
 
 
-def _with_language(language: str, make):
-    with translation.override(language):
-        return make()
-
-
 def save_preferences(subscription: Subscription, preferences: dict) -> None:
     place = preferences.get("place")
     subscription.role = preferences["role"]
@@ -93,17 +89,18 @@ def save_preferences(subscription: Subscription, preferences: dict) -> None:
 
 
 def send_manage_link(subscription: Subscription) -> None:
-    send_email(
-        "subscription_manage",
-        {
-            "manage_url": manage_link(subscription),
-            "frequency": subscription.get_frequency_display(),
-        },
-        [subscription.email],
-        subject=_with_language(subscription.language, lambda: _("Your email subscription")),
-        language=subscription.language,
-        cause=f"opportunities.subscription:{subscription.pk}",
-    )
+    with translation.override(subscription.language):  # its link and frequency too
+        send_email(
+            "subscription_manage",
+            {
+                "manage_url": manage_link(subscription),
+                "frequency": str(subscription.get_frequency_display()).lower(),
+            },
+            [subscription.email],
+            subject=_("Your email subscription"),
+            language=subscription.language,
+            cause=f"opportunities.subscription:{subscription.pk}",
+        )
 
 
 def confirm(subscription: Subscription) -> None:

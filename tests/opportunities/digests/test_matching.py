@@ -186,6 +186,6 @@ def test_spanish_subscribers_get_a_spanish_digest(states):
     ana = SubscriptionFactory(confirmed=True, language="es", topics=["climate"])
     new_listing("Climate grant", topics=[topic("climate")])
     message = digests.digest_message(digests.next_digest(ana, NOW))
-    assert message.subject == "Nuevas oportunidades para usted: 1 nuevas, 0 cierran pronto"
-    assert "Coincide con sus temas: Climate." in message.body
+    assert message.subject == "Nuevas oportunidades para usted: 1 nueva, 0 cierran pronto"
+    assert "Coincide con sus temas: Clima." in message.body
     assert "Darse de baja:" in message.body
