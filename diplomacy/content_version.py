@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.apps import apps
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from lib.page_cache import content_changed
+from lib.page_cache import content_changed, get_value, set_value
 from opportunities.models import Listing
 
 CONTENT_APPS = ("cities", "opportunities")
@@ -67,24 +67,29 @@ def connect() -> None:
             )
 
 
-def next_scheduled_change(now: datetime | None = None) -> datetime | None:
-    """The next moment the clock alone changes a public page: a published listing's deadline
-    passes or comes within a window, it opens, an event starts or ends (PAGE_CACHE_NEXT_CHANGE).
-    """
-    now = now or timezone.now()
-    published = Listing.objects.published()
-    bounds = {
-        f"deadline_{days}": Min("deadline", filter=Q(deadline__gt=now + timedelta(days=days)))
-        for days in DEADLINE_HORIZONS
-    }
+CLOCK_CHECKED_AT = "clock-checked-at"
+
+
+def scheduled_moments_between(start: datetime, end: datetime) -> bool:
+    """Whether the clock alone changed a public page in (start, end]: a published listing's
+    deadline passed or came within a window, it opened, an event started or ended."""
+    moments = Q()
+    for days in DEADLINE_HORIZONS:
+        shift = timedelta(days=days)
+        moments |= Q(deadline__gt=start + shift, deadline__lte=end + shift)
     for name in ("opens_at", "starts_at", "ends_at"):
-        bounds[name] = Min(name, filter=Q(**{f"{name}__gt": now}))
-    found = published.aggregate(**bounds)
-    moments = [
-        value - timedelta(days=int(name.removeprefix("deadline_")))
-        if name.startswith("deadline_")
-        else value
-        for name, value in found.items()
-        if value is not None
-    ]
-    return min(moments, default=None)
+        moments |= Q(**{f"{name}__gt": start, f"{name}__lte": end})
+    return Listing.objects.published().filter(moments).exists()
+
+
+def expire_pages_past_scheduled_moments(now: datetime | None = None) -> bool:
+    """Move the content version on when a scheduled moment passed since the last check (beat,
+    every minute); True when it did. The first check looks back one minute."""
+    now = now or timezone.now()
+    checked_at = get_value(CLOCK_CHECKED_AT)
+    start = checked_at if checked_at is not None else now - timedelta(minutes=1)
+    changed = start < now and scheduled_moments_between(start, now)
+    if changed:
+        content_changed()
+    set_value(CLOCK_CHECKED_AT, now)
+    return changed

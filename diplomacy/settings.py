@@ -49,13 +49,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 # var/services.env (written by `make services` with its embedded database) turn it on.
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
-# No built-in key: production sets one; on a development machine `make services` generated one
-# into var/services.env, which counts in debug and with the embedded database (`make run`), so a
-# leftover file never signs production data (production sets DATABASE_URL).
-_DEVELOPMENT_MACHINE = DEBUG or ("DATABASE_URL" in _EMBEDDED and not os.environ.get("DATABASE_URL"))
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
-    _DEVELOPMENT_MACHINE and _EMBEDDED.get("DJANGO_SECRET_KEY")
-)
+# No built-in key: production sets one; in development `make services` generated one into
+# var/services.env, which only counts in debug (a leftover file never signs production data);
+# `make run` passes it on explicitly.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (DEBUG and _EMBEDDED.get("DJANGO_SECRET_KEY"))
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         "Set DJANGO_SECRET_KEY (a long random string); in development, "
@@ -194,7 +191,6 @@ PAGE_CACHE_ALIAS = "pages"
 PAGE_CACHE_SECONDS = int(env("PAGE_CACHE_SECONDS", "300"))
 PAGE_CACHE_SHARED_SECONDS = int(env("PAGE_CACHE_SHARED_SECONDS", "60"))
 PAGE_CACHE_PLACE_COOKIE = "place"
-PAGE_CACHE_NEXT_CHANGE = "diplomacy.content_version.next_scheduled_change"
 PAGE_CACHE_VIEWS = {
     "home",
     "about",
@@ -235,6 +231,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-expected-deadline-report": {
         "task": "opportunities.tasks.send_expected_deadline_report",
         "schedule": crontab(hour=12, minute=0, day_of_week="mon"),
+    },
+    # Pages cached before a deadline passed or an event began are rendered afresh.
+    "expire-pages-past-scheduled-moments": {
+        "task": "diplomacy.tasks.expire_pages_past_scheduled_moments",
+        "schedule": 60.0,
     },
     "flush-listing-views": {
         "task": "opportunities.tasks.flush_listing_views",
@@ -356,12 +357,16 @@ STATICFILES_DIRS = [
     ("uswds/fonts", NODE_MODULES / "@uswds/uswds/dist/fonts"),
     ("htmx", NODE_MODULES / "htmx.org/dist"),
 ]
-# Hashed names, gzip and Brotli copies, served for a year (immutable) by WhiteNoise. In debug
-# (`make dev`, the tests) Django links the unhashed names, which WhiteNoise serves from the
-# source folders as they change.
+# Hashed names, gzip and Brotli copies, served for a year (immutable) by WhiteNoise: production
+# and `make run`. In debug (`make dev`, the tests) pages link the plain names, which WhiteNoise
+# serves from the source folders as they change.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 # Public sources listings are imported from (opportunities/sources/). The base URLs are settings
 # so that tests and benchmarks can point them at a local server.

@@ -5,9 +5,9 @@ the `HX-Request` header (htmx asks for a part of the page), the visitor's chosen
 `place` cookie), whether the request came from another site (CORS headers) and the content
 coding the visitor accepts, and under the current **content version**. Every write to public
 content calls `content_changed()`, which moves the version on: the next request renders afresh.
-Time changes content too (a deadline passes, an event starts): the moment of the next such
-change is computed once per version (`PAGE_CACHE_NEXT_CHANGE`), and reaching it moves the
-version on as well. `PAGE_CACHE_SECONDS` is only a ceiling (countdowns in days).
+Time changes content too (a deadline passes, an event starts): a beat task moves the version
+on every minute in which that happened (diplomacy/content_version.py). `PAGE_CACHE_SECONDS` is
+only a ceiling (countdowns in days, a beat that is not running).
 
 Only the views named in `PAGE_CACHE_VIEWS` are cached, only for GET and HEAD without a session
 or messages cookie, and only responses that are safe to share: status 200, no cookies set, the
@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import logging
 import time
-from datetime import datetime
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -39,7 +38,6 @@ from django.utils.cache import (
     patch_cache_control,
 )
 from django.utils.http import http_date
-from django.utils.module_loading import import_string
 from django_http_compression.middleware import best_coding
 
 from lib.compression import used_the_csrf_token
@@ -47,7 +45,6 @@ from lib.compression import used_the_csrf_token
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "version"
-NEXT_CHANGE_KEY = "next-change:{version}"
 # Headers never stored with a page: they are the transport's, or added on the way out.
 UNSTORED_HEADERS = {"set-cookie", "date", "connection", "transfer-encoding"}
 # Seconds the cache is left alone after Redis failed to answer (per process and location).
@@ -107,28 +104,28 @@ def content_changed() -> None:
 
 
 def current_version() -> str | None:
-    """The content version pages are stored under now; None when pages cannot be cached."""
+    """The content version pages are stored under now; None when Redis does not answer."""
     try:
         version = _call("get", VERSION_KEY)
         if version is None:
             _call("add", VERSION_KEY, time.time_ns(), None)
             version = _call("get", VERSION_KEY)
-        key = NEXT_CHANGE_KEY.format(version=version)
-        next_change = _call("get", key)
-        if next_change is None:
-            next_change = _next_change()
-            _call("set", key, next_change, settings.PAGE_CACHE_SECONDS)
     except Unavailable:
-        return None
-    if time.time() >= next_change:  # a deadline passed, an event began: content changed
-        _bump()
         return None
     return str(version)
 
 
-def _next_change() -> float:
-    when: datetime | None = import_string(settings.PAGE_CACHE_NEXT_CHANGE)()
-    return when.timestamp() if when is not None else float("inf")
+def get_value(name: str):
+    """A small value kept beside the pages (None when missing or Redis does not answer)."""
+    try:
+        return _call("get", f"value:{name}", wait_after_failure=False)
+    except Unavailable:
+        return None
+
+
+def set_value(name: str, value) -> None:
+    with contextlib.suppress(Unavailable):
+        _call("set", f"value:{name}", value, None, wait_after_failure=False)
 
 
 def _cacheable_view(request) -> bool:
