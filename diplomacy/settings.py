@@ -175,13 +175,13 @@ CACHES = {
         "TIMEOUT": 300,
     },
     # Whole pages (lib/page_cache.py): the same Redis with short socket timeouts, so that a
-    # slow or absent Redis costs a request a fraction of a second and is then a cache miss.
+    # slow or absent Redis costs a request at most half a second and is then a cache miss.
     "pages": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "diplomacy-pages",
         "TIMEOUT": 300,
-        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     },
 }
 # The page cache: which views' pages are kept (URL names), for how long at most (the content
@@ -203,7 +203,6 @@ PAGE_CACHE_VIEWS = {
     "opportunities:feed_rss",
     "opportunities:feed_atom",
     "opportunities:search_ics",
-    "opportunities:export_csv",
     "opportunities:detail",
     "opportunities:ics",
     "cities:map",
