@@ -38,6 +38,7 @@ from django.utils.cache import (
     patch_cache_control,
 )
 from django.utils.http import http_date
+from django.utils.module_loading import import_string
 from django_http_compression.middleware import best_coding
 
 from lib.compression import used_the_csrf_token
@@ -47,6 +48,9 @@ logger = logging.getLogger(__name__)
 VERSION_KEY = "version"
 # Headers never stored with a page: they are the transport's, or added on the way out.
 UNSTORED_HEADERS = {"set-cookie", "date", "connection", "transfer-encoding"}
+# A view that must still do something when its page is served from the cache (count a view)
+# sets this attribute on its response: ("dotted.path.to.function", [arguments]).
+ON_HIT = "page_cache_on_hit"
 # Seconds the cache is left alone after Redis failed to answer (per process and location).
 RETRY_AFTER_FAILURE = 5.0
 _failed_at: dict[str, float] = {}
@@ -244,6 +248,8 @@ class PageCacheMiddleware:
             except Unavailable:
                 stored = None
             if stored is not None:
+                if hook := stored.get("on_hit"):
+                    import_string(hook[0])(*hook[1])
                 response = HttpResponse(stored["content"], status=stored["status"])
                 for name, value in stored["headers"]:
                     response[name] = value
@@ -266,6 +272,7 @@ class PageCacheMiddleware:
                 ],
                 "content": response.content,
                 "stored_at": stored_at,
+                "on_hit": getattr(response, ON_HIT, None),
             }
             with contextlib.suppress(Unavailable):
                 _call("set", key, stored, settings.PAGE_CACHE_SECONDS)

@@ -326,3 +326,15 @@ def test_redis_stopping_mid_way_turns_hits_into_misses(client, states, django_as
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_a_listing_page_from_the_cache_still_counts_as_a_view(client, states):
+    from opportunities import view_counts
+
+    listing = ListingFactory()
+    view_counts._redis().delete(view_counts.VIEWS_KEY)
+    for _ in range(3):
+        client.get(listing.get_absolute_url())
+    assert len(stored_pages()) == 1
+    assert view_counts._redis().hget(view_counts.VIEWS_KEY, str(listing.pk)) == b"3"
+    view_counts._redis().delete(view_counts.VIEWS_KEY)
