@@ -99,7 +99,7 @@ MIDDLEWARE = [
     # Anonymous GETs of public pages from Redis (lib/page_cache.py), stored compressed: outside
     # every middleware that adds headers to a page, so that a hit skips them all.
     "lib.page_cache.PageCacheMiddleware",
-    # zstd, Brotli or gzip, except responses holding a secret (lib/compression.py, BREACH).
+    # Brotli or gzip, except responses holding a secret (lib/compression.py, BREACH).
     "lib.compression.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -202,7 +202,6 @@ PAGE_CACHE_VIEWS = {
     "opportunities:search",
     "opportunities:feed_rss",
     "opportunities:feed_atom",
-    "opportunities:search_ics",
     "opportunities:detail",
     "opportunities:ics",
     "cities:map",

@@ -39,9 +39,8 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date
 from django.utils.module_loading import import_string
-from django_http_compression.middleware import best_coding
 
-from lib.compression import used_the_csrf_token
+from lib.compression import accepted_coding, used_the_csrf_token
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +155,7 @@ def _key(request, version: str) -> str:
         request.headers.get("HX-Request", ""),
         request.COOKIES.get(settings.PAGE_CACHE_PLACE_COOKIE, ""),
         "cors" if "Origin" in request.headers else "",
-        best_coding(request.headers.get("Accept-Encoding", "")),
+        accepted_coding(request),
     ]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return f"page:{version}:{digest}"

@@ -24,6 +24,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from tqdm import tqdm
 
+from lib.page_cache import content_changed
 from opportunities.api.serializers import ListingSerializer
 from opportunities.importing import COLUMNS, FORMULA_STARTS, MAX_ROWS
 from opportunities.models import Listing
@@ -200,6 +201,7 @@ def write_bulk_downloads(folder: Path | None = None, progress: bool = False) -> 
         raise
     _finish(csv_file, folder / BULK_FILES["csv"])
     _finish(json_file, folder / BULK_FILES["json"])
+    content_changed()  # the data page shows the files' dates and sizes
     return count
 
 

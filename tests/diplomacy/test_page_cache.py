@@ -147,9 +147,10 @@ def test_a_bulk_update_that_calls_listings_changed_shows_on_the_next_request(cli
 
 
 def test_a_passed_deadline_takes_the_listing_off_cached_pages_within_a_beat(client, states):
-    ListingFactory(title="Closing any second", deadline=timezone.now() + timedelta(seconds=1))
+    deadline = timezone.now() + timedelta(seconds=4)
+    ListingFactory(title="Closing any second", deadline=deadline)
     assert "Closing any second" in client.get("/opportunities/").content.decode()
-    time.sleep(1.2)
+    time.sleep(max((deadline - timezone.now()).total_seconds(), 0) + 0.2)
     assert content_version.expire_pages_past_scheduled_moments() is True
     assert "Closing any second" not in client.get("/opportunities/").content.decode()
     # Nothing else passed since: the next check keeps the pages.
@@ -294,7 +295,7 @@ def test_an_unreachable_redis_is_a_cache_miss_not_an_error(client, states):
             response = client.get("/opportunities/")
             assert response.status_code == 200
             assert "Harbor cleanup grants" in response.content.decode()
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 10  # no long timeouts, even on a busy machine
         page_cache.content_changed()  # a write while Redis is away does not fail either
 
 
