@@ -146,15 +146,41 @@ def test_a_bulk_update_that_calls_listings_changed_shows_on_the_next_request(cli
     assert "Renamed in bulk" in client.get("/opportunities/").content.decode()
 
 
-def test_a_passed_deadline_takes_the_listing_off_cached_pages_within_a_beat(client, states):
-    deadline = timezone.now() + timedelta(seconds=4)
-    ListingFactory(title="Closing any second", deadline=deadline)
-    assert "Closing any second" in client.get("/opportunities/").content.decode()
-    time.sleep(max((deadline - timezone.now()).total_seconds(), 0) + 0.2)
-    assert content_version.expire_pages_past_scheduled_moments() is True
-    assert "Closing any second" not in client.get("/opportunities/").content.decode()
-    # Nothing else passed since: the next check keeps the pages.
-    assert content_version.expire_pages_past_scheduled_moments() is False
+def test_the_beat_renders_pages_afresh_once_a_deadline_passed(
+    client, states, django_assert_num_queries
+):
+    deadline = timezone.now() + timedelta(days=3)
+    ListingFactory(title="Closing soon", deadline=deadline)
+    client.get("/opportunities/")
+    second = timedelta(seconds=1)
+    assert content_version.expire_pages_past_scheduled_moments(now=deadline - second) is False
+    with django_assert_num_queries(0):
+        client.get("/opportunities/")  # nothing passed yet: still from the cache
+    assert content_version.expire_pages_past_scheduled_moments(now=deadline + second) is True
+    assert "Closing soon" in client.get("/opportunities/").content.decode()  # rendered afresh
+    # Nothing passed since the last check: the pages stay.
+    assert content_version.expire_pages_past_scheduled_moments(now=deadline + 2 * second) is False
+
+
+@pytest.mark.parametrize(
+    ("offset", "days_before_deadline"),
+    [("deadline", 0), ("this week", 7), ("closing soon", 14), ("this month", 31)],
+)
+def test_a_deadline_coming_within_a_window_counts_as_a_change(states, offset, days_before_deadline):
+    deadline = timezone.now() + timedelta(days=40)
+    ListingFactory(deadline=deadline)
+    moment = deadline - timedelta(days=days_before_deadline)
+    minute = timedelta(minutes=1)
+    assert content_version.scheduled_moments_between(moment - minute, moment)
+    assert not content_version.scheduled_moments_between(moment, moment + minute)
+
+
+def test_an_event_starting_counts_as_a_change(states):
+    starts = timezone.now() + timedelta(days=2)
+    ListingFactory(kind="event", deadline=None, starts_at=starts)
+    minute = timedelta(minutes=1)
+    assert content_version.scheduled_moments_between(starts - minute, starts)
+    assert not content_version.scheduled_moments_between(starts, starts + minute)
 
 
 @pytest.mark.parametrize(
