@@ -72,7 +72,10 @@ def measure(client: Client, url: str, cold: bool = False) -> tuple[float, float,
 def run_pages(
     pages: dict[str, str], urlconf: str = "bench.urls", client: Client | None = None
 ) -> dict[str, tuple]:
-    with override_settings(ROOT_URLCONF=urlconf, ALLOWED_HOSTS=["testserver"]):
+    # These benchmarks time rendering: whole pages from the page cache would hide it.
+    with override_settings(
+        ROOT_URLCONF=urlconf, ALLOWED_HOSTS=["testserver"], PAGE_CACHE_ENABLED=False
+    ):
         client = client or Client()
         return {name: measure(client, url, cold=name.endswith(COLD)) for name, url in pages.items()}
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from cities.models import Bureau, Country, Place, State, search_names
+from lib.page_cache import content_changed
 
 BUREAUS = {
     "AF": "Bureau of African Affairs",
@@ -102,6 +103,7 @@ def load_bureaus_and_countries() -> LoadSummary:
     )
     summary.created = sum(1 for c in countries if c.iso_code not in existing)
     summary.updated = len(countries) - summary.created
+    content_changed()  # bulk_create sends no signal
     return summary
 
 
@@ -222,6 +224,7 @@ def load_places(
         summary.created += new
         summary.updated += len(rows) - new
     _fold_boroughs_into_cities()
+    content_changed()  # bulk_create sends no signal
     return summary
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from cities import reach
 from cities.models import Place
 from lib.history import record_bulk_history
+from lib.page_cache import content_changed
 
 MAX_UPLOAD_BYTES = 1024 * 1024
 FIPS = re.compile(r"^\d{5}$")
@@ -79,6 +80,8 @@ def mark_underserved(places, *, user, reason: str, underserved: bool = True) -> 
     for place in changing:
         place.is_underserved = underserved
     Place.objects.bulk_update(changing, ["is_underserved"])
+    if changing:
+        content_changed()  # bulk_update sends no signal
     action = "Marked underserved" if underserved else "No longer marked underserved"
     record_bulk_history(changing, user=user, reason=f"{action}: {reason}"[:100])
     return len(changing)

@@ -51,7 +51,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 # No built-in key: production sets one; in development `make services` generated one into
-# var/services.env, which only counts in debug (a leftover file never signs production data).
+# var/services.env, which only counts in debug (a leftover file never signs production data);
+# `make run` passes it on explicitly.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (DEBUG and _EMBEDDED.get("DJANGO_SECRET_KEY"))
 if not SECRET_KEY:
     raise ImproperlyConfigured(
@@ -101,6 +102,11 @@ MIDDLEWARE = [
     # a 400 before any static file lookup, session or view sees them (diplomacy/bad_input.py).
     "diplomacy.bad_input.BadInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous GETs of public pages from Redis (lib/page_cache.py), stored compressed: outside
+    # every middleware that adds headers to a page, so that a hit skips them all.
+    "lib.page_cache.PageCacheMiddleware",
+    # Brotli or gzip, except responses holding a secret (lib/compression.py, BREACH).
+    "lib.compression.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # CORS headers must be added before CommonMiddleware answers (redirects, 404s).
@@ -193,6 +199,41 @@ CACHES = {
         "TIMEOUT": 24 * 60 * 60,
         "OPTIONS": {"MAX_ENTRIES": int(env("CARD_CACHE_ENTRIES", "5000"))},
     },
+    # Whole pages (lib/page_cache.py): the same Redis with short socket timeouts, so that a
+    # slow or absent Redis costs a request at most half a second and is then a cache miss.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "diplomacy-pages",
+        "TIMEOUT": 300,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
+# The page cache: which views' pages are kept (URL names), for how long at most (the content
+# version makes changes visible at once; this is a ceiling), and how long a CDN may keep them.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
+PAGE_CACHE_ALIAS = "pages"
+PAGE_CACHE_SECONDS = int(env("PAGE_CACHE_SECONDS", "300"))
+PAGE_CACHE_SHARED_SECONDS = int(env("PAGE_CACHE_SHARED_SECONDS", "60"))
+PAGE_CACHE_PLACE_COOKIE = "place"
+PAGE_CACHE_VIEWS = {
+    "home",
+    "about",
+    "open_data",
+    "programs",
+    "events",
+    "events_ics",
+    "place_finder",
+    "opportunities:search",
+    "opportunities:feed_rss",
+    "opportunities:feed_atom",
+    "opportunities:detail",
+    "opportunities:ics",
+    "cities:map",
+    "cities:state",
+    "cities:place",
+    "solutions:list",
+    "solutions:detail",
 }
 
 CELERY_BROKER_URL = REDIS_URL
@@ -213,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-expected-deadline-report": {
         "task": "opportunities.tasks.send_expected_deadline_report",
         "schedule": crontab(hour=12, minute=0, day_of_week="mon"),
+    },
+    # Pages cached before a deadline passed or an event began are rendered afresh.
+    "expire-pages-past-scheduled-moments": {
+        "task": "diplomacy.tasks.expire_pages_past_scheduled_moments",
+        "schedule": 60.0,
     },
     "flush-listing-views": {
         "task": "opportunities.tasks.flush_listing_views",
@@ -360,6 +406,9 @@ STATICFILES_DIRS = [
     ("uswds/fonts", NODE_MODULES / "@uswds/uswds/dist/fonts"),
     ("htmx", NODE_MODULES / "htmx.org/dist"),
 ]
+# Hashed names, gzip and Brotli copies, served for a year (immutable) by WhiteNoise: production
+# and `make run`. In debug (`make dev`, the tests) pages link the plain names, which WhiteNoise
+# serves from the source folders as they change.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -386,13 +435,16 @@ SOURCES_RETRY_BACKOFF = int(env("SOURCES_RETRY_BACKOFF", "300"))
 # Shapes for the state map (TopoJSON from the us-atlas npm package).
 US_ATLAS_DIR = Path(env("US_ATLAS_DIR", str(NODE_MODULES / "us-atlas")))
 
-# Security. Production (DJANGO_DEBUG=false) gets HTTPS-only defaults.
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = int(env("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Security. Production (DJANGO_DEBUG=false) gets HTTPS-only defaults; DJANGO_HTTPS=false (set by
+# `make run`, which serves plain http://127.0.0.1:8000) turns off the redirect, HSTS and secure
+# cookies while keeping everything else production's.
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = int(env("DJANGO_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -28,6 +28,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from lib.bilingual import text_in
+from lib.page_cache import content_changed
 from opportunities.api.serializers import ListingSerializer
 from opportunities.importing import EXPORT_COLUMNS, FORMULA_STARTS, MAX_ROWS
 from opportunities.importing import SPANISH_COLUMNS as SPANISH
@@ -208,6 +209,7 @@ def write_bulk_downloads(folder: Path | None = None, progress: bool = False) -> 
         raise
     _finish(csv_file, folder / BULK_FILES["csv"])
     _finish(json_file, folder / BULK_FILES["json"])
+    content_changed()  # the data page shows the files' dates and sizes
     return count
 
 

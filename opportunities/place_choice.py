@@ -31,6 +31,8 @@ def redirect_to_remembered(request) -> HttpResponseRedirect | None:
 def remember(request, response, place) -> None:
     """Keep the chosen place for the visit, or forget it when ?place= was emptied or unknown."""
     if place is not None:
+        if request.COOKIES.get(COOKIE) == place.parameter:
+            return  # already remembered: the page stays free of cookies, so it can be cached
         response.set_cookie(
             COOKIE,
             place.parameter,

@@ -28,6 +28,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from cities.models import Bureau
+from lib.page_cache import content_changed
 from opportunities.filters import DeadlineWindow, Sort
 from opportunities.models import (
     NO_DEADLINE,
@@ -224,7 +225,9 @@ VERSION_KEY = "listings:version"
 
 
 def listings_changed() -> None:
-    """Forget cached facet counts: called whenever listings are saved, in bulk or not."""
+    """Forget cached facet counts and pages: called whenever listings are saved, in bulk or
+    not."""
+    content_changed()
     try:
         cache.incr(VERSION_KEY)
     except ValueError:

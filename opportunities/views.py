@@ -167,7 +167,10 @@ def listing_detail(request, slug):
     view_counts.count_listing_view(listing.pk)
     context = _detail_context(listing)
     context["share_url"] = request.build_absolute_uri(listing.get_absolute_url())
-    return render(request, "opportunities/detail.html", context)
+    response = render(request, "opportunities/detail.html", context)
+    # Served from the page cache, the page is still a view to count (lib/page_cache.py).
+    response.page_cache_on_hit = ("opportunities.view_counts.count_listing_view", [listing.pk])
+    return response
 
 
 @permission_required("opportunities.view_listing")

@@ -31,7 +31,8 @@ def _isolate_redis() -> str:
         raise pytest.UsageError("At most 15 xdist workers: Redis has 16 databases (0 is dev's).")
     url = urlsplit(settings.REDIS_URL)._replace(path=f"/{15 - worker}").geturl()
     settings.REDIS_URL = settings.CELERY_BROKER_URL = url
-    settings.CACHES["default"]["LOCATION"] = url
+    for alias in settings.CACHES.values():  # the default cache and the page cache
+        alias["LOCATION"] = url
     celery_app.conf.broker_url = url
     os.environ["REDIS_URL"] = url
     return url
@@ -43,9 +44,10 @@ TEST_REDIS_URL = _isolate_redis()
 @pytest.fixture(scope="session", autouse=True)
 def isolated_redis():
     """Fail loudly if the cache or the broker was set up before _isolate_redis could move it."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    assert cache._servers == [TEST_REDIS_URL], cache._servers
+    for alias in settings.CACHES:
+        assert caches[alias]._servers == [TEST_REDIS_URL], (alias, caches[alias]._servers)
     assert celery_app.connection_for_write().as_uri(include_password=True) == TEST_REDIS_URL
     return TEST_REDIS_URL
 

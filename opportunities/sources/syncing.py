@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cities.models import Bureau
+from lib.page_cache import content_changed
 from opportunities.importing import _unique_slug
 from opportunities.models import (
     ChangeStatus,
@@ -116,6 +117,7 @@ def _succeeded(source: Source, run: SourceRun, fetched: Fetched, now: datetime) 
         last_modified=fetched.last_modified,
         content_digest=fetched.digest,
     )
+    content_changed()  # "last checked" on imported listings, the sources on the data page
     source.refresh_from_db()
     return run
 

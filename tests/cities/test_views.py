@@ -61,9 +61,10 @@ def test_state_profile_shows_facts_and_largest_cities_first(client, states):
 def test_state_profile_shows_the_governors_office_once_recorded(client, states):
     html = client.get("/states/co/").content.decode()
     assert "Contact details for this office have not been added yet." in html
-    State.objects.filter(usps_code="CO").update(
-        leader_name="Pat Example", leader_title="Governor", office_email="governor@example.gov"
-    )
+    state = State.objects.get(usps_code="CO")  # as staff save it in the admin
+    state.leader_name, state.leader_title = "Pat Example", "Governor"
+    state.office_email = "governor@example.gov"
+    state.save()
     html = client.get("/states/co/").content.decode()
     assert "Governor Pat Example" in html
     assert 'href="mailto:governor@example.gov"' in html

@@ -116,3 +116,31 @@ def test_deployment_checklist_passes_before_the_database_is_migrated(db):
     finally:
         with psycopg.connect(_test_database_url(), autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {empty}")
+
+
+def test_make_run_keeps_production_settings_except_https(db):
+    """`make run` serves plain HTTP on loopback: DJANGO_HTTPS=false turns off only the HTTPS
+    redirect, HSTS and secure cookies; debug pages stay off and static files stay hashed."""
+    result = settings_without_services_file(
+        "settings.DEBUG, settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, "
+        "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.STAFF_TWO_FACTOR, "
+        "settings.STORAGES['staticfiles']['BACKEND'].rsplit('.', 1)[1]",
+        DJANGO_DEBUG="false",
+        DJANGO_HTTPS="false",
+        DJANGO_SECRET_KEY=PRODUCTION["DJANGO_SECRET_KEY"],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "False False 0 False False True CompressedManifestStaticFilesStorage"
+    )
+
+
+def test_production_serves_https_only_by_default(db):
+    result = settings_without_services_file(
+        "settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, "
+        "settings.SESSION_COOKIE_SECURE",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=PRODUCTION["DJANGO_SECRET_KEY"],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True 31536000 True"

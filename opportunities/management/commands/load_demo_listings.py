@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from opportunities import importing, publishing
 from opportunities.models import Listing, Status
+from opportunities.search import listings_changed
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "listings.json"
 
@@ -49,7 +50,10 @@ def _add_spanish(items: list[dict], existing: set[str]) -> int:
 def _mark_open_to_all_fields(items: list[dict]) -> None:
     """Programs whose stated requirements name no field of study (listings loaded before too)."""
     slugs = [slugify(item["title"])[:200] for item in items if item.get("open_to_all_fields")]
-    Listing.objects.filter(slug__in=slugs, open_to_all_fields=False).update(open_to_all_fields=True)
+    if Listing.objects.filter(slug__in=slugs, open_to_all_fields=False).update(
+        open_to_all_fields=True
+    ):
+        listings_changed()
 
 
 class Command(BaseCommand):
