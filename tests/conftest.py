@@ -32,7 +32,8 @@ def _isolate_redis() -> str:
     url = urlsplit(settings.REDIS_URL)._replace(path=f"/{15 - worker}").geturl()
     settings.REDIS_URL = settings.CELERY_BROKER_URL = url
     for alias in settings.CACHES.values():  # the default cache and the page cache
-        alias["LOCATION"] = url
+        if "redis" in alias["BACKEND"].lower():
+            alias["LOCATION"] = url
     celery_app.conf.broker_url = url
     os.environ["REDIS_URL"] = url
     return url
@@ -46,7 +47,9 @@ def isolated_redis():
     """Fail loudly if the cache or the broker was set up before _isolate_redis could move it."""
     from django.core.cache import caches
 
-    for alias in settings.CACHES:
+    for alias, config in settings.CACHES.items():
+        if "redis" not in config["BACKEND"].lower():
+            continue  # the result cards live in each process's memory
         assert caches[alias]._servers == [TEST_REDIS_URL], (alias, caches[alias]._servers)
     assert celery_app.connection_for_write().as_uri(include_password=True) == TEST_REDIS_URL
     return TEST_REDIS_URL

@@ -63,11 +63,15 @@ class OwnRedis:
 
 @pytest.fixture
 def own_redis(settings, tmp_path):
-    """The portal's cache, rate limits and view counts on a Redis server of this test's own."""
+    """The portal's caches, rate limits and view counts on a Redis server of this test's own."""
     server = OwnRedis(tmp_path)
     server.start()
     settings.REDIS_URL = server.url
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
+    # Every cache kept in Redis moves to this server (the page cache too); the others stay.
+    settings.CACHES = {
+        alias: {**config, "LOCATION": server.url} if "redis" in config["BACKEND"].lower() else config
+        for alias, config in settings.CACHES.items()
+    }
     try:
         yield server
     finally:
@@ -171,7 +175,9 @@ def test_pages_are_a_503_while_the_database_is_away_and_recover_after(client, re
     assert client.get("/").status_code == 200
     refusing_database.refuse()
 
-    response = client.get("/")
+    # A page kept in the page cache is still served: visitors who ask for it notice nothing.
+    assert client.get("/").status_code == 200
+    response = client.get("/?from=newsletter")  # not kept: it needs the database
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert "no-cache" in response["Cache-Control"]
