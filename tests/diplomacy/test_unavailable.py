@@ -69,7 +69,9 @@ def own_redis(settings, tmp_path):
     settings.REDIS_URL = server.url
     # Every cache kept in Redis moves to this server (the page cache too); the others stay.
     settings.CACHES = {
-        alias: {**config, "LOCATION": server.url} if "redis" in config["BACKEND"].lower() else config
+        alias: {**config, "LOCATION": server.url}
+        if "redis" in config["BACKEND"].lower()
+        else config
         for alias, config in settings.CACHES.items()
     }
     try:
