@@ -168,12 +168,18 @@ def _cache_control(response) -> set[str]:
     return {part.split("=")[0].strip().lower() for part in cc_delim_re.split(header) if part}
 
 
+def _own_cookies(response) -> set[str]:
+    """The cookies a response sets besides the chosen place's. That one is not personal: its
+    value is the address's own `?place=`, so every first-time visitor to it gets the same one."""
+    return set(response.cookies) - {settings.PAGE_CACHE_PLACE_COOKIE}
+
+
 def _shareable(request, response) -> bool:
     """A response anyone may be given: nothing in it belongs to this visitor."""
     return (
         response.status_code == 200
         and not response.streaming
-        and not response.cookies
+        and not _own_cookies(response)
         and not used_the_csrf_token(request)
         and not (_cache_control(response) & {"private", "no-store", "no-cache"})
         and not getattr(getattr(request, "user", None), "is_authenticated", False)
@@ -183,7 +189,7 @@ def _shareable(request, response) -> bool:
 def _is_personal_response(request, response) -> bool:
     """Signed in, a session, a CSRF token or cookies: no shared cache may keep it."""
     return bool(
-        response.cookies
+        _own_cookies(response)
         or used_the_csrf_token(request)
         or _personal(request)
         or getattr(getattr(request, "user", None), "is_authenticated", False)
@@ -209,9 +215,12 @@ def _make_public(response, stored_at: float) -> None:
     elif response.has_header("Vary"):
         del response["Vary"]
     del response["Cache-Control"]
-    patch_cache_control(
-        response, public=True, max_age=0, s_maxage=settings.PAGE_CACHE_SHARED_SECONDS
-    )
+    if response.cookies:  # the chosen place's: kept here, but no shared cache should replay it
+        patch_cache_control(response, private=True, max_age=0)
+    else:
+        patch_cache_control(
+            response, public=True, max_age=0, s_maxage=settings.PAGE_CACHE_SHARED_SECONDS
+        )
 
 
 def _conditional(request, response, stored_at: float):
@@ -254,6 +263,8 @@ class PageCacheMiddleware:
                 response = HttpResponse(stored["content"], status=stored["status"])
                 for name, value in stored["headers"]:
                     response[name] = value
+                for name, morsel in stored.get("cookies", {}).items():
+                    response.cookies[name] = morsel
                 return _conditional(request, response, stored["stored_at"])
 
         response = self.get_response(request)
@@ -272,6 +283,8 @@ class PageCacheMiddleware:
                     if name.lower() not in UNSTORED_HEADERS
                 ],
                 "content": response.content,
+                # Only the chosen place's cookie can be here (see _own_cookies).
+                "cookies": dict(response.cookies),
                 "stored_at": stored_at,
                 "on_hit": getattr(response, ON_HIT, None),
             }

