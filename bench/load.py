@@ -83,6 +83,7 @@ def production_env(redis_url: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url,
         "API_RATE_ANONYMOUS": "1000000/minute",
+        "EXPORT_RATE": "1000000/minute",
         "SUBSCRIBE_RATE_PER_IP": "100000/h",
         "SUBSCRIBE_RATE_PER_ADDRESS": "100000/h",
         **extra,

@@ -520,6 +520,8 @@ CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 API_RATE_ANONYMOUS = env("API_RATE_ANONYMOUS", "60/minute")
 API_RATE_WITH_KEY = env("API_RATE_WITH_KEY", "600/minute")
+# CSV exports and search calendars (up to 1,000 listings each), together, per client address.
+EXPORT_RATE = env("EXPORT_RATE", "10/minute")
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

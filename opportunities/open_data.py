@@ -30,8 +30,10 @@ class ExportThrottle(ClientAddressThrottle):
     """A whole export or search calendar costs seconds of database time, so each address gets a
     few a minute (both together)."""
 
-    rate = "10/minute"
     cache_format = "throttle:export:%(ident)s"
+
+    def get_rate(self):
+        return settings.EXPORT_RATE
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"ident": self.get_ident(request)}
@@ -104,7 +106,7 @@ def data_page(request):
             "downloads": _downloads(),
             "columns": [*COLUMNS.items(), *SPANISH_COLUMNS.items()],
             "row_limit": exports.EXPORT_ROW_LIMIT,
-            "export_rate": _rate(ExportThrottle.rate),
+            "export_rate": _rate(settings.EXPORT_RATE),
             "anonymous_rate": _rate(settings.API_RATE_ANONYMOUS),
             "key_rate": _rate(settings.API_RATE_WITH_KEY),
             "max_page_size": MAX_PAGE_SIZE,
