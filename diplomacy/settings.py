@@ -229,6 +229,7 @@ PAGE_CACHE_VIEWS = {
     "opportunities:feed_atom",
     "opportunities:detail",
     "opportunities:ics",
+    "opportunities:search_ics",
     "cities:map",
     "cities:state",
     "cities:place",
