@@ -19,15 +19,14 @@ from datetime import datetime
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
-from django.db.models.expressions import RawSQL
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from cities.models import Bureau
 from lib.page_cache import content_changed
 from opportunities.filters import DeadlineWindow, Sort
 from opportunities.models import (
@@ -53,6 +52,34 @@ MARK_START, MARK_STOP = "\x02", "\x03"  # placeholders for <mark> that no listin
 
 class BadCursor(ValueError):
     pass
+
+
+class AmongIds(Func):
+    """`column = ANY('{1,2,3}'::bigint[])`: a column among known IDs, sent as one text.
+
+    PostgreSQL walks a B-tree once for a sorted array of keys, where `IN (SELECT unnest(…))`
+    probes the index once per key; a list of a thousand IDs is a thousand parameters to plan,
+    and a text is one value for the driver to send, not a thousand to adapt."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids: list[int]):
+        super().__init__(F(column), Value("{" + ",".join(str(int(i)) for i in ids) + "}"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, ids = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        ids_sql, ids_params = compiler.compile(ids)
+        return f"{column_sql} = ANY({ids_sql}::bigint[])", (*column_params, *ids_params)
+
+
+def _ids(queryset) -> list[int]:
+    """The first column of a queryset's rows, read with a plain cursor: a thousand rows through
+    the ORM's (and the translation manager's) row iterators cost more than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _in_spanish() -> bool:
@@ -154,6 +181,7 @@ def search(
     # changes, so they are computed once and kept in the cache (popular searches repeat).
     facets_key = _facets_cache_key(filterset.form.cleaned_data)
     facets = cache.get(facets_key)
+    candidate_ids = None  # known when a search's counts must be computed
     if query is not None:
         candidates = (
             base.filter(**{_vector(): query})
@@ -161,14 +189,13 @@ def search(
             .values("id")[:CANDIDATE_LIMIT]
         )
         if facets is None:
-            # Every count below reuses them: fetched once, as one array parameter (which
-            # PostgreSQL plans far faster than a thousand). With the counts cached, a
-            # subquery saves the round trip and the thousand ids' trip through Python.
-            ids = list(candidates.values_list("id", flat=True))
-            candidates = RawSQL("SELECT unnest(%s::bigint[])", (ids,))  # noqa: S611
-        matched = Listing.objects.filter(id__in=candidates).annotate(
-            rank=SearchRank(F(_vector()), query, cover_density=False)
-        )
+            # Every count below reuses them: fetched once, and sent back as one array (see
+            # AmongIds). With the counts cached, a subquery saves the round trip.
+            candidate_ids = _ids(candidates)
+            matched = Listing.objects.filter(AmongIds("id", candidate_ids))
+        else:
+            matched = Listing.objects.filter(id__in=candidates)
+        matched = matched.annotate(rank=SearchRank(F(_vector()), query, cover_density=False))
         sort = sort or Sort.RELEVANCE
     else:
         matched = base
@@ -197,7 +224,7 @@ def search(
     }
     if facets is None:
         groups = chosen_groups(filterset)
-        facets = facet_counts(matched, **choices, skip=groups)
+        facets = facet_counts(matched, **choices, skip=groups, ids=candidate_ids)
         # Disjunctive facets: a group someone filtered on is counted without its own filter,
         # so its other values stay visible with the results they would add (one query each).
         for group in groups:
@@ -327,12 +354,13 @@ def _scalar_choices(now) -> dict[str, list[tuple]]:
 
 
 def facet_counts(
-    matched, topics: list[tuple], regions: list[tuple], skip=()
+    matched, topics: list[tuple], regions: list[tuple], skip=(), ids: list[int] | None = None
 ) -> dict[str, list[Facet]]:
-    """Counts of each facet value among the matched listings, in three queries (fewer when
-    the topic or region group is in `skip`, counted separately).
+    """Counts of each facet value among the matched listings, in two queries (one when the
+    topic and region groups are both in `skip`, counted separately).
 
-    `topics` and `regions` are the (value, label) choices the filter form already loaded.
+    `topics` and `regions` are the (value, label) choices the filter form already loaded;
+    `ids`, when given, are the matched listings' IDs (a search's candidates).
     """
     choices = _scalar_choices(timezone.now())
     aggregates = {
@@ -346,26 +374,26 @@ def facet_counts(
         facet: [Facet(value, label, counts[f"{facet}__{value}"]) for value, label, _ in values]
         for facet, values in choices.items()
     }
-    ids = matched.order_by().values("id")
-    if "topic" in skip:
-        topic_counts = {}
-    else:
-        topic_counts = dict(
-            Topic.objects.filter(listings__in=ids)
-            .values("slug")
-            .annotate(n=Count("listings"))
-            .values_list("slug", "n")
+    # Topic and region counts in one round trip, from the link tables alone.
+    related = []
+    for group, relation, key in (("topic", "topics", "slug"), ("region", "bureaus", "code")):
+        if group in skip:
+            continue
+        through, source, target = many_to_many(relation)
+        if ids is not None:
+            links = through.objects.filter(AmongIds(f"{source}_id", ids))
+        else:
+            links = through.objects.filter(**{f"{source}__in": matched.order_by().values("id")})
+        related.append(
+            links.values(group=Value(group), key=F(f"{target}__{key}")).annotate(n=Count("pk"))
         )
+    related_counts = {"topic": {}, "region": {}}
+    if related:
+        for row in related[0].union(*related[1:], all=True):
+            related_counts[row["group"]][row["key"]] = row["n"]
+    topic_counts = related_counts["topic"]
     facets["topic"] = [Facet(slug, name, topic_counts.get(slug, 0)) for slug, name in topics]
-    if "region" in skip:
-        region_counts = {}
-    else:
-        region_counts = dict(
-            Bureau.objects.filter(listings__in=ids)
-            .values("code")
-            .annotate(n=Count("listings"))
-            .values_list("code", "n")
-        )
+    region_counts = related_counts["region"]
     region_counts["global"] = counts["region__global"]
     facets["region"] = [Facet(code, name, region_counts.get(code, 0)) for code, name in regions]
     return facets
