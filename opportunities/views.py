@@ -14,7 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from cities.models import Place, states_matching
+from cities.models import Place, State
 from lib.bilingual import Translated
 from lib.text import fold
 from opportunities import calendars, dates, feeds, place_choice, view_counts
@@ -79,9 +79,11 @@ def _place_named(text: str):
     offer its opportunities instead; None when the words are not a place's name."""
     if len(text) > 60 or len(text.split()) > 4:
         return None
-    state = next((s for s in states_matching(text) if fold(s.name) == fold(text)), None)
-    if state is not None:
-        return {"name": state.name, "parameter": state.parameter}
+    folded = fold(text)
+    # Names only, as tuples: reading 56 whole states and folding them cost more than a query.
+    for name, usps_code in State.objects.values_list("name", "usps_code"):
+        if fold(name) == folded:
+            return {"name": name, "parameter": usps_code.lower()}  # State.parameter
     place = Place.objects.select_related("state").named(text).first()
     if place is None:
         return None

@@ -147,6 +147,9 @@ def test_typing_a_place_into_search_suggests_it(client, idaho, listings):
     html = client.get(reverse("opportunities:search"), {"q": "Boise"}).content.decode()
     assert "Show opportunities for Boise, Idaho?" in html
     assert "?place=id/boise" in html
+    html = client.get(reverse("opportunities:search"), {"q": " IDAHO "}).content.decode()
+    assert "Show opportunities for Idaho?" in html
+    assert "?place=id&quot;" in html or '?place=id"' in html
 
 
 def test_search_with_a_place_query_count(client, idaho, listings, django_assert_max_num_queries):
