@@ -137,6 +137,15 @@ class Translated:
     def __str__(self) -> str:
         return self.text
 
+    def __repr__(self) -> str:
+        return f"Translated({self.text!r}, {self.lang!r}, fallback={self.fallback!r})"
+
+    def __copy__(self) -> Translated:
+        return self  # never changed after it is made
+
+    def __deepcopy__(self, memo) -> Translated:
+        return self
+
     def __bool__(self) -> bool:
         return bool(self.text)
 

@@ -36,6 +36,20 @@ def _key(listing, language: str) -> str:
     return f"card:{language}:{listing.pk}:{digest}"
 
 
+def fragment(template_name: str, context: dict) -> SafeString:
+    """A template rendered once per distinct `context` (and language), then reused from the
+    same cache as the cards: the key is a digest of the context's repr, so it must hold plain
+    values whose repr shows all they render (the search page's facet groups)."""
+    digest = hashlib.blake2b(repr(sorted(context.items())).encode(), digest_size=16).hexdigest()
+    key = f"fragment:{template_name}:{get_language()}:{digest}"
+    cache = caches[CACHE]
+    html = cache.get(key)
+    if html is None:
+        html = get_template(template_name).render(context)
+        cache.set(key, html)
+    return mark_safe(html)  # noqa: S308  (rendered by the template engine, autoescaped)
+
+
 def result_cards(listings) -> list[SafeString]:
     """The cards of these listings (with their `snippet` and `fit` when set), in order."""
     if not listings:

@@ -1,6 +1,7 @@
 """The filter parameters of the search page (and, later, of feeds and the API)."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import django_filters
 from django import forms
@@ -166,8 +167,15 @@ class ListingFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        topics = list(Topic.objects.all())
-        bureaus = list(Bureau.objects.order_by("code"))
+        # Plain rows, not model instances (built on every search page): what the choices read.
+        topics = [
+            SimpleNamespace(**row)
+            for row in Topic.objects.values("pk", "slug", "name_en", "name_es")
+        ]
+        bureaus = [
+            SimpleNamespace(**row)
+            for row in Bureau.objects.order_by("code").values("pk", "code", "name_en", "name_es")
+        ]
         # Names in the reader's language (an English one marked as such), in its order.
         self.filters["topic"].extra["choices"] = sorted(
             ((t.slug, Translated.of(t, "name")) for t in topics),

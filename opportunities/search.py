@@ -170,11 +170,12 @@ def search(
     cursor: str = "",
     page_size: int = PAGE_SIZE,
     prefetch: tuple[str, ...] = ("topics", "target_states"),
+    brief: bool = False,
 ) -> SearchResults:
     """Open listings matching the filters (and the text), one page at a time. Open is decided
     by the query at this moment, not by the archiving task. `prefetch` names the relations
     the caller shows (the search page's cards need target states only to say why a listing
-    fits a place)."""
+    fits a place); `brief` leaves out the listings' bodies, which cards never show."""
     base = filterset.filter_queryset(Listing.objects.open())
     query = build_query(text)
     # The same words and filters give the same counts to every visitor until a listing
@@ -210,7 +211,7 @@ def search(
     page = list(page_query.only("id")[: page_size + 1].values_list("id", "sort_key"))
     has_next = len(page) > page_size
     page = page[:page_size]
-    listings = _page_listings([listing_id for listing_id, _ in page], query, prefetch)
+    listings = _page_listings([listing_id for listing_id, _ in page], query, prefetch, brief)
     for listing, (_, sort_key) in zip(listings, page, strict=True):
         listing.sort_key = sort_key
     next_cursor = None
@@ -292,18 +293,21 @@ def build_query(text: str) -> SearchQuery | None:
 
 
 def _page_listings(
-    ids: list[int], query, prefetch: tuple[str, ...] = ("topics", "target_states")
+    ids: list[int],
+    query,
+    prefetch: tuple[str, ...] = ("topics", "target_states"),
+    brief: bool = False,
 ) -> list[Listing]:
     """The page's listings in page order, with the `prefetch` relations and (for a search)
-    a snippet."""
+    a snippet; without their bodies when `brief`."""
     if not ids:
         return []
     # The search vector and the source's last text are never shown, and are the longest columns.
-    listings = (
-        Listing.objects.filter(id__in=ids)
-        .defer("search_vector", "search_vector_es", "upstream")
-        .prefetch_related(*prefetch)
-    )
+    # Bodies live in the TOAST table (see migration 0018): fetched only when shown.
+    unseen = ["search_vector", "search_vector_es", "upstream"]
+    if brief:
+        unseen += ["body", "body_en", "body_es"]
+    listings = Listing.objects.filter(id__in=ids).defer(*unseen).prefetch_related(*prefetch)
     if query is not None:
         spanish = _in_spanish()
         listings = listings.annotate(

@@ -18,7 +18,7 @@ from cities.models import Place, State
 from lib.bilingual import Translated
 from lib.text import fold
 from opportunities import calendars, dates, feeds, place_choice, view_counts
-from opportunities.cards import result_cards
+from opportunities.cards import fragment, result_cards
 from opportunities.filters import ListingFilter, chosen_place
 from opportunities.forms import StudentFinderForm
 from opportunities.markdown import render_markdown
@@ -45,11 +45,16 @@ def listing_search(request):
     prefetch = ("target_states",) if place is not None else ()
     try:
         results = search(
-            filterset, text=text, sort=sort, cursor=request.GET.get("after", ""), prefetch=prefetch
+            filterset,
+            text=text,
+            sort=sort,
+            cursor=request.GET.get("after", ""),
+            prefetch=prefetch,
+            brief=True,
         )
     except BadCursor:
         problems.append(_("That page link was damaged, so here is the first page."))
-        results = search(filterset, text=text, sort=sort, prefetch=prefetch)
+        results = search(filterset, text=text, sort=sort, prefetch=prefetch, brief=True)
     if place is not None:
         for listing in results.listings:
             listing.fit = listing.fit_for(place)
@@ -112,7 +117,11 @@ def search_page_context(request, filterset, results, text: str, problems: list[s
                 for value in valid.getlist(key)
             ]
         ),
-        "facet_groups": _facet_groups(filterset, results.facets, request.GET),
+        # The sidebar's checkboxes: the same counts and ticks give the same HTML.
+        "facet_html": fragment(
+            "opportunities/includes/facet_groups.html",
+            {"facet_groups": _facet_groups(filterset, results.facets, request.GET)},
+        ),
     }
 
 
@@ -127,7 +136,7 @@ def _facet_groups(filterset, facets, params) -> list[dict]:
         groups.append(
             {
                 "name": name,
-                "legend": filterset.filters[name].label,
+                "legend": str(filterset.filters[name].label),
                 "chosen": bool(chosen),
                 # Every value, zero counts too (shown quietly); labels translated once here.
                 "options": [
