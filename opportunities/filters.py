@@ -43,6 +43,18 @@ class DeadlineWindow:
             cls.ROLLING: Q(deadline__isnull=True),
         }[window]
 
+    @classmethod
+    def test(cls, window: str, now):
+        """The same condition as `q` for a deadline in hand (search counts candidates in
+        Python): a function of the deadline."""
+        week, month = now + timedelta(days=7), now + timedelta(days=31)
+        return {
+            cls.WEEK: lambda deadline: deadline is not None and now <= deadline < week,
+            cls.MONTH: lambda deadline: deadline is not None and week <= deadline < month,
+            cls.LATER: lambda deadline: deadline is not None and deadline >= month,
+            cls.ROLLING: lambda deadline: deadline is None,
+        }[window]
+
 
 class Sort:
     RELEVANCE, CLOSING, NEWEST = "relevance", "closing", "newest"

@@ -14,8 +14,10 @@ import binascii
 import hashlib
 import json
 import re
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
@@ -73,13 +75,16 @@ class AmongIds(Func):
         return f"{column_sql} = ANY({ids_sql}::bigint[])", (*column_params, *ids_params)
 
 
-def _ids(queryset) -> list[int]:
-    """The first column of a queryset's rows, read with a plain cursor: a thousand rows through
-    the ORM's (and the translation manager's) row iterators cost more than the query."""
-    sql, params = queryset.query.sql_with_params()
+def _rows(queryset) -> list[FacetRow]:
+    """A queryset's FACET_COLUMNS as FacetRows, read with a plain cursor: a thousand rows
+    through the ORM's (and the translation manager's) row iterators cost more than the query.
+    The columns are picked by name (the translation manager may reorder the SELECT)."""
+    sql, params = queryset.values_list(*FACET_COLUMNS).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        names = [column.name for column in cursor.description]
+        pick = itemgetter(*(names.index(name) for name in FACET_COLUMNS))
+        return [FacetRow(*pick(row)) for row in cursor.fetchall()]
 
 
 def _in_spanish() -> bool:
@@ -182,20 +187,17 @@ def search(
     # changes, so they are computed once and kept in the cache (popular searches repeat).
     facets_key = _facets_cache_key(filterset.form.cleaned_data)
     facets = cache.get(facets_key)
-    candidate_ids = None  # known when a search's counts must be computed
+    candidate_rows = None  # fetched when a search's counts must be computed
     if query is not None:
-        candidates = (
-            base.filter(**{_vector(): query})
-            .order_by("-published_at", "-id")
-            .values("id")[:CANDIDATE_LIMIT]
-        )
+        newest = base.filter(**{_vector(): query}).order_by("-published_at", "-id")
         if facets is None:
-            # Every count below reuses them: fetched once, and sent back as one array (see
-            # AmongIds). With the counts cached, a subquery saves the round trip.
-            candidate_ids = _ids(candidates)
-            matched = Listing.objects.filter(AmongIds("id", candidate_ids))
+            # Fetched once with the columns their facets read: counted in Python, and sent back
+            # as one array for the rest (see AmongIds). With the counts cached, a subquery
+            # saves the round trip.
+            candidate_rows = _rows(newest[:CANDIDATE_LIMIT])
+            matched = Listing.objects.filter(AmongIds("id", [row.id for row in candidate_rows]))
         else:
-            matched = Listing.objects.filter(id__in=candidates)
+            matched = Listing.objects.filter(id__in=newest.values("id")[:CANDIDATE_LIMIT])
         matched = matched.annotate(rank=SearchRank(F(_vector()), query, cover_density=False))
         sort = sort or Sort.RELEVANCE
     else:
@@ -225,7 +227,7 @@ def search(
     }
     if facets is None:
         groups = chosen_groups(filterset)
-        facets = facet_counts(matched, **choices, skip=groups, ids=candidate_ids)
+        facets = facet_counts(matched, **choices, skip=groups, rows=candidate_rows)
         # Disjunctive facets: a group someone filtered on is counted without its own filter,
         # so its other values stay visible with the results they would add (one query each).
         for group in groups:
@@ -338,46 +340,93 @@ def chosen_groups(filterset) -> list[str]:
     return [group for group in DISJUNCTIVE_GROUPS if cleaned.get(group)]
 
 
+# What a facet of the listing's own columns reads: a search counts its candidates' facets from
+# these, fetched with the candidates themselves.
+FACET_COLUMNS = (
+    "id", "kind", "format", "audiences", "government_levels", "deadline", "is_global",
+    "targets_underserved",
+)  # fmt: skip
+FacetRow = namedtuple("FacetRow", FACET_COLUMNS)
+
+
 def _scalar_choices(now) -> dict[str, list[tuple]]:
-    """(value, label, condition) of every facet held in the listing's own columns."""
+    """(value, label, condition, test) of every facet held in the listing's own columns: the
+    condition for SQL, and the same condition as a test of a FacetRow, for candidates counted
+    in Python. tests/opportunities/test_search.py checks that the two agree."""
+
+    def _window(value):
+        test = DeadlineWindow.test(value, now)
+        return lambda row: test(row.deadline)
+
     return {
-        "kind": [(value, label, Q(kind=value)) for value, label in Kind.choices],
+        "kind": [
+            (value, label, Q(kind=value), lambda row, v=value: row.kind == v)
+            for value, label in Kind.choices
+        ],
         "audience": [
-            (value, label, Q(audiences__contains=[value])) for value, label in Audience.choices
+            (value, label, Q(audiences__contains=[value]), lambda row, v=value: v in row.audiences)
+            for value, label in Audience.choices
         ],
         "level": [
-            (value, label, Q(government_levels=[]) | Q(government_levels__contains=[value]))
+            (
+                value,
+                label,
+                Q(government_levels=[]) | Q(government_levels__contains=[value]),
+                lambda row, v=value: not row.government_levels or v in row.government_levels,
+            )
             for value, label in GovernmentLevel.choices
         ],
-        "format": [(value, label, Q(format=value)) for value, label in Format.choices],
-        "deadline": [
-            (value, label, DeadlineWindow.q(value, now)) for value, label in DeadlineWindow.choices
+        "format": [
+            (value, label, Q(format=value), lambda row, v=value: row.format == v)
+            for value, label in Format.choices
         ],
-        "underserved": [("true", "", Q(targets_underserved=True))],
+        "deadline": [
+            (value, label, DeadlineWindow.q(value, now), _window(value))
+            for value, label in DeadlineWindow.choices
+        ],
+        "underserved": [
+            ("true", "", Q(targets_underserved=True), lambda row: row.targets_underserved)
+        ],
     }
 
 
 def facet_counts(
-    matched, topics: list[tuple], regions: list[tuple], skip=(), ids: list[int] | None = None
+    matched,
+    topics: list[tuple],
+    regions: list[tuple],
+    skip=(),
+    rows: list[FacetRow] | None = None,
 ) -> dict[str, list[Facet]]:
     """Counts of each facet value among the matched listings, in two queries (one when the
     topic and region groups are both in `skip`, counted separately).
 
-    `topics` and `regions` are the (value, label) choices the filter form already loaded;
-    `ids`, when given, are the matched listings' IDs (a search's candidates).
+    `topics` and `regions` are the (value, label) choices the filter form already loaded.
+    `rows`, when given, are the matched listings' FacetRows (a search's candidates, at most
+    CANDIDATE_LIMIT): their own columns are then counted here, and only topics and regions
+    are asked of PostgreSQL.
     """
     choices = _scalar_choices(timezone.now())
-    aggregates = {
-        f"{facet}__{value}": Count("id", filter=condition)
-        for facet, values in choices.items()
-        for value, _label, condition in values
-    }
-    aggregates["region__global"] = Count("id", filter=Q(is_global=True))
-    counts = matched.order_by().aggregate(**aggregates)
+    if rows is None:
+        aggregates = {
+            f"{facet}__{value}": Count("id", filter=condition)
+            for facet, values in choices.items()
+            for value, _label, condition, _test in values
+        }
+        aggregates["region__global"] = Count("id", filter=Q(is_global=True))
+        counts = matched.order_by().aggregate(**aggregates)
+    else:
+        # A thousand rows at most: counted here in less time than building the SQL takes.
+        counts = {
+            f"{facet}__{value}": sum(1 for row in rows if test(row))
+            for facet, values in choices.items()
+            for value, _label, _condition, test in values
+        }
+        counts["region__global"] = sum(1 for row in rows if row.is_global)
     facets = {
-        facet: [Facet(value, label, counts[f"{facet}__{value}"]) for value, label, _ in values]
+        facet: [Facet(value, label, counts[f"{facet}__{value}"]) for value, label, *_ in values]
         for facet, values in choices.items()
     }
+    ids = None if rows is None else [row.id for row in rows]
     # Topic and region counts in one round trip, from the link tables alone.
     related = []
     for group, relation, key in (("topic", "topics", "slug"), ("region", "bureaus", "code")):
@@ -427,6 +476,6 @@ def group_counts(listings, group: str, topics: list[tuple], regions: list[tuple]
         return [Facet(code, name, counts[f"n_{code}"]) for code, name in regions]
     values = _scalar_choices(timezone.now())[group]
     counts = listings.order_by().aggregate(
-        **{f"n_{value}": Count("id", filter=condition) for value, _label, condition in values}
+        **{f"n_{value}": Count("id", filter=condition) for value, _label, condition, _ in values}
     )
-    return [Facet(value, label, counts[f"n_{value}"]) for value, label, _ in values]
+    return [Facet(value, label, counts[f"n_{value}"]) for value, label, *_ in values]

@@ -231,3 +231,46 @@ def test_cached_counts_follow_every_change_to_listings(client):
     assert event_count(client) == 2 and event_count(client, q="summit") == 2
     publishing.archive([waiting], None)
     assert event_count(client) == 1 and event_count(client, q="summit") == 1
+
+
+def test_candidates_counted_in_python_agree_with_the_sql_counts(states):
+    """A text search counts its candidates' own columns in Python (search.facet_counts with
+    rows); every value of every group must get the count the SQL conditions give."""
+    import random
+
+    from cities.models import Bureau
+    from opportunities.filters import DeadlineWindow
+    from opportunities.models import Audience, DeadlineKind, Listing
+
+    rng = random.Random(5)
+    now = timezone.now()
+    deadlines = [None, now + timedelta(days=2), now + timedelta(days=10), now + timedelta(days=90)]
+    bureaus = list(Bureau.objects.all())
+    for n in range(60):
+        deadline = rng.choice(deadlines)
+        listing = ListingFactory(
+            title=f"Listing {n}",
+            kind=rng.choice(Kind.values),
+            format=rng.choice(Format.values),
+            audiences=rng.sample(Audience.values, rng.randint(1, 2)),
+            government_levels=rng.sample(GovernmentLevel.values, rng.randint(0, 2)),
+            deadline=deadline,
+            deadline_kind=DeadlineKind.ROLLING if deadline is None else DeadlineKind.CONFIRMED,
+            is_global=rng.random() < 0.3,
+            targets_underserved=rng.random() < 0.4,
+        )
+        listing.bureaus.set(rng.sample(bureaus, rng.randint(0, 2)))
+    matched = Listing.objects.open()
+    rows = search_module._rows(matched)
+    topics, regions = [("climate", "Climate")], [("global", "Global")]
+    by_sql = search_module.facet_counts(matched, topics, regions)
+    by_python = search_module.facet_counts(matched, topics, regions, rows=rows)
+    assert by_python == by_sql
+    # Every group has values on both sides of its conditions, so the comparison means something.
+    for group in ("kind", "audience", "level", "format", "deadline"):
+        counts = [facet.count for facet in by_sql[group]]
+        assert max(counts) > 0 and sum(counts) > 0, group
+    assert {w for w, *_ in DeadlineWindow.choices} == {f.value for f in by_sql["deadline"]}
+    assert all(f.count > 0 for f in by_sql["deadline"])
+    assert 0 < by_sql["underserved"][0].count < 60
+    assert 0 < next(f.count for f in by_sql["region"] if f.value == "global") < 60
