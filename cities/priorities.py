@@ -21,9 +21,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import MAX_PRIORITIES, Place, PriorityRanking, PriorityResponse, State
+from lib.bilingual import Translated, columns
 from lib.history import record_bulk_history
 from lib.mail import absolute_url, send_email
 from lib.signed_links import BadLink, LinkKind
+from lib.text import fold
 
 # The link also shows the answer later, so it lasts a season.
 CONFIRM_LINK = LinkKind("cities.priorities", timedelta(days=90))
@@ -139,9 +141,18 @@ def band_label(key: str) -> str:
 STATE_NAME = Coalesce("response__state__name", "response__place__state__name")
 
 
+# A topic's name in both languages, for values(): read back with topic_name().
+TOPIC_NAME = columns("topic__name")
+
+
+def topic_name(row: dict) -> Translated:
+    """The topic of a values() row, named in the reader's language (else in English, marked)."""
+    return Translated.from_row(row, "topic__name")
+
+
 @dataclass
 class Tally:
-    label: str
+    label: Translated
     mentions: int
     first_choices: int
     score: int  # five points for a first choice, one for a fifth
@@ -149,13 +160,14 @@ class Tally:
 
 def mentions():
     """For the CSV: one row per month, state, size band (or "whole state") and topic of the
-    current answers."""
+    current answers; the topic's name in English (`topic__name`) and in Spanish
+    (`topic__name_es`, None when it has none)."""
     rankings = PriorityRanking.objects.filter(response__is_current=True)
     return (
         rankings.annotate(
             month=TruncMonth("response__confirmed_at"), state_name=STATE_NAME, band=_size_band()
         )
-        .values("month", "state_name", "band", "topic__name")
+        .values("month", "state_name", "band", *TOPIC_NAME)
         .annotate(
             mentions=Count("id"),
             first_choices=Count("id", filter=Q(rank=1)),
@@ -167,15 +179,15 @@ def mentions():
 
 def _counts(rankings, *keys) -> dict:
     """Mentions per combination of the keys and topic, largest first within each combination."""
-    rows = rankings.values(*keys, "topic__name").annotate(n=Count("id")).order_by()
-    grouped: dict = defaultdict(list)
+    rows = rankings.values(*keys, *TOPIC_NAME).annotate(n=Count("id")).order_by()
+    grouped: dict = defaultdict(Counter)
     for row in rows:
-        grouped[tuple(row[k] for k in keys)].append((row["topic__name"], row["n"]))
-    return {key[0]: _largest_first(Counter(dict(counts))) for key, counts in grouped.items()}
+        grouped[tuple(row[k] for k in keys)][topic_name(row)] += row["n"]
+    return {key[0]: _largest_first(counts) for key, counts in grouped.items()}
 
 
-def _largest_first(counts: Counter) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+def _largest_first(counts: Counter) -> list[tuple[Translated, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], fold(str(item[0]))))
 
 
 @dataclass
@@ -184,19 +196,19 @@ class StateRollup:
     and both together."""
 
     name: str
-    whole_state: list[tuple[str, int]]
-    places: list[tuple[str, int]]
-    together: list[tuple[str, int]]
+    whole_state: list[tuple[Translated, int]]
+    places: list[tuple[Translated, int]]
+    together: list[tuple[Translated, int]]
 
     @property
-    def columns(self) -> list[list[tuple[str, int]]]:
+    def columns(self) -> list[list[tuple[Translated, int]]]:
         return [self.whole_state, self.places, self.together]
 
 
 def _by_state(current) -> list[StateRollup]:
     rows = (
         current.annotate(state_name=STATE_NAME)
-        .values("state_name", "response__state_id", "topic__name")
+        .values("state_name", "response__state_id", *TOPIC_NAME)
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -204,7 +216,7 @@ def _by_state(current) -> list[StateRollup]:
     places: dict[str, Counter] = defaultdict(Counter)
     for row in rows:
         counts = whole if row["response__state_id"] is not None else places
-        counts[row["state_name"]][row["topic__name"]] += row["n"]
+        counts[row["state_name"]][topic_name(row)] += row["n"]
     return [
         StateRollup(
             name,
@@ -223,8 +235,8 @@ def dashboard() -> dict:
     the number of answers."""
     current = PriorityRanking.objects.filter(response__is_current=True)
     topics = [
-        Tally(row["topic__name"], row["mentions"], row["first_choices"], row["score"])
-        for row in current.values("topic__name")
+        Tally(topic_name(row), row["mentions"], row["first_choices"], row["score"])
+        for row in current.values(*TOPIC_NAME)
         .annotate(
             mentions=Count("id"),
             first_choices=Count("id", filter=Q(rank=1)),
@@ -237,7 +249,7 @@ def dashboard() -> dict:
     by_month = _counts(confirmed.annotate(month=TruncMonth("response__confirmed_at")), "month")
     band_order = [key for key, _label, _low in SIZE_BANDS] + [UNKNOWN_BAND[0], WHOLE_STATE_BAND[0]]
     return {
-        "topics": sorted(topics, key=lambda t: (-t.score, -t.mentions, t.label)),
+        "topics": sorted(topics, key=lambda t: (-t.score, -t.mentions, fold(str(t.label)))),
         "states": _by_state(current),
         "bands": [(band_label(key), by_band[key]) for key in band_order if key in by_band],
         "months": sorted(by_month.items()),

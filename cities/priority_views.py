@@ -55,7 +55,9 @@ def priorities_confirm(request, token):
     )
 
 
-CSV_COLUMNS = ["month", "state", "answered_for", "place_size", "topic", "mentions",
+# The same columns in every language, as the listings' exports: the topic in English, then in
+# Spanish (empty where it has no Spanish name).
+CSV_COLUMNS = ["month", "state", "answered_for", "place_size", "topic", "topic_es", "mentions",
                "first_choices", "score"]  # fmt: skip
 
 
@@ -76,6 +78,7 @@ def priorities_dashboard(request):
                     if row["band"] == priorities.WHOLE_STATE_BAND[0]
                     else priorities.band_label(row["band"]),
                     row["topic__name"],
+                    row["topic__name_es"] or "",
                     row["mentions"],
                     row["first_choices"],
                     row["score"],

@@ -21,11 +21,14 @@ from cities.models import (
     LocalSolution,
     NetworkMembership,
     Place,
+    PriorityRanking,
     PriorityResponse,
     SisterCity,
     SolutionStatus,
     State,
 )
+from lib.bilingual import Translated, columns
+from lib.text import fold
 from opportunities.models import (
     DeliveryStatus,
     DigestDelivery,
@@ -168,15 +171,21 @@ def states_with_own_priorities() -> int:
     )
 
 
-def solutions_by_topic() -> list[tuple[str, int]]:
-    rows = (
-        LocalSolution.objects.published()
-        .order_by()
-        .values("topic__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "topic__name")
-    )
-    return [(row["topic__name"], row["n"]) for row in rows]
+def by_topic(rows) -> list[tuple[Translated, int]]:
+    """How many rows name each topic, most first, the topics named in the reader's language
+    (else in English, marked as such) and in that order among equals: one query."""
+    counts = rows.order_by().values(*columns("topic__name")).annotate(n=Count("id"))
+    named = [(Translated.from_row(row, "topic__name"), row["n"]) for row in counts]
+    return sorted(named, key=lambda item: (-item[1], fold(str(item[0]))))
+
+
+def solutions_by_topic() -> list[tuple[Translated, int]]:
+    return by_topic(LocalSolution.objects.published())
+
+
+def priorities_by_topic() -> list[tuple[Translated, int]]:
+    """Topics named in current priorities (each mention counts)."""
+    return by_topic(PriorityRanking.objects.filter(response__is_current=True))
 
 
 def solutions_in_triage() -> int:

@@ -4,7 +4,6 @@ import csv
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from cities import maps, reach
 from cities.charts import bar_chart
-from cities.models import PriorityRanking, State
+from cities.models import State
 from cities.staff import dashboard_view
 from cities.views import metric_switch
 
@@ -55,13 +54,6 @@ def reach_dashboard(request):
         figures = by_state.get(state.pk, {})
         state.figures = [figures.get(key, 0) for key in metrics]
     label = metrics[metric]
-    priority_topics = (
-        PriorityRanking.objects.filter(response__is_current=True)
-        .order_by()
-        .values("topic__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "topic__name")
-    )
     context = {
         "totals": reach.totals(by_state),
         "in_triage": reach.solutions_in_triage(),
@@ -72,7 +64,7 @@ def reach_dashboard(request):
         "switch": switch,
         "problem": problem,
         "solution_chart": bar_chart(reach.solutions_by_topic()),
-        "priority_chart": bar_chart([(row["topic__name"], row["n"]) for row in priority_topics]),
+        "priority_chart": bar_chart(reach.priorities_by_topic()),
         "most_viewed": reach.most_viewed_listings(),
         "digest_totals": reach.digest_delivery_totals(),
         "gaps": reach.gaps()[:GAPS_ON_DASHBOARD],

@@ -17,6 +17,7 @@ One trap remains: modeltranslation rewrites `QuerySet.update(title=...)` (and so
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 from django.utils import translation
 from django.utils.html import format_html
@@ -80,6 +81,16 @@ def field_label(verbose_name, lang: str) -> str:
     return f"{verbose_name}, {names.get(lang, lang)}"
 
 
+def columns(path: str) -> list[str]:
+    """For `values()` across a relation: a translated field's English text (the original
+    column) and its text in each other language, `["topic__name", "topic__name_es"]`. Read
+    back with `Translated.from_row`: names in the reader's language with no query per row."""
+    from django.conf import settings  # settings.py imports this module
+
+    others = [code for code in settings.MODELTRANSLATION_LANGUAGES if code != DEFAULT]
+    return [path, *(localized(path, code) for code in others)]
+
+
 def text_in(obj, field: str, lang: str) -> str:
     """The field's own text in `lang`, without falling back ("" when missing)."""
     return getattr(obj, localized(field, lang), None) or ""
@@ -133,6 +144,16 @@ class Translated:
         lang = (lang or translation.get_language() or DEFAULT).split("-")[0]
         text, text_lang = in_language(obj, field, lang)
         return cls(text, text_lang, fallback=text_lang != lang and bool(text))
+
+    @classmethod
+    def from_row(cls, row: dict, path: str, lang: str | None = None) -> Translated:
+        """The text of a `values(*columns(path))` row in the reader's language, as `of` gives
+        it for an object."""
+        lang = (lang or translation.get_language() or DEFAULT).split("-")[0]
+        texts = {localized("text", DEFAULT): row[path]}
+        if lang != DEFAULT:
+            texts[localized("text", lang)] = row.get(localized(path, lang))
+        return cls.of(SimpleNamespace(**texts), "text", lang)
 
     def __str__(self) -> str:
         return self.text

@@ -5,6 +5,9 @@
                                           with "(solo en inglés)" beside it
 {% translated listing "body" as body %}   the same as an object: body.text, body.lang,
                                           body.fallback (for text that goes through a filter)
+{% translated name %}                     a `Translated` made in Python (a name read with
+                                          `Translated.from_row`), with its markup; `{{ name }}`
+                                          would give the plain text
 {% only_in_english %}                     the note alone
 """
 
@@ -16,7 +19,7 @@ register = template.Library()
 
 
 @register.simple_tag
-def translated(obj, field: str):
+def translated(obj, field: str = ""):
     if obj is None or obj == "":
         return ""
     if isinstance(obj, Translated):

@@ -349,6 +349,7 @@ def test_dashboard_csv_has_one_row_per_month_state_size_and_topic(
         "answered_for": "whole state",
         "place_size": "",
         "topic": "Waste",
+        "topic_es": "Residuos",
         "mentions": "1",
         "first_choices": "1",
         "score": "5",
@@ -362,6 +363,7 @@ def test_dashboard_csv_has_one_row_per_month_state_size_and_topic(
     assert {
         **texas,
         "topic": "Climate",
+        "topic_es": "Clima",
         "mentions": "1",
         "first_choices": "1",
         "score": "5",

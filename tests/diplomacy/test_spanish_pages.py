@@ -1,10 +1,13 @@
 """Every public page under /es/ speaks Spanish (issue #15): a crawl of every public page the URL
 resolver knows, filled with real objects (a state, a city with its ties, a county, the demo
 listings, a local solution), fails on English interface text outside `lang="en"` elements and on
-any number in markup written with a decimal comma (SVG attributes, data attributes, styles)."""
+any number in markup written with a decimal comma (SVG attributes, data attributes, styles).
+A second crawl, signed in as staff, does the same for the staff pages outside the admin
+(/es/staff/ and the listing preview), and also fails on the English name of a topic or region
+that has a Spanish one."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -13,18 +16,21 @@ from django.utils import translation
 
 from cities import solutions
 from cities.models import (
+    Bureau,
     Country,
     Delegation,
     LocalSolution,
     NetworkMembership,
     Place,
+    PriorityRanking,
+    PriorityResponse,
     SisterCity,
     SolutionStatus,
     State,
 )
-from opportunities.models import Listing, Status, Topic
+from opportunities.models import Listing, ListingViews, Status, Topic
 from tests.diplomacy.test_bad_input import every_route
-from tests.factories import PlaceFactory
+from tests.factories import ListingFactory, PlaceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +54,7 @@ PROPER_NAMES = [
     "American Councils for International Education",
     "Young Artists and Authors Showcase",
     "Compact of Mayors",
+    "Climate Mayors",
     "Sister Cities International",
     "Global Ties U.S.",
     "Global Ties",
@@ -72,7 +79,8 @@ DECIMAL_COMMA = re.compile(r"\d,\d")
 # there makes three numbers run together ("L651,8,491,5").
 DECIMAL_COMMA_IN_PAIRS = re.compile(r"\d+,\d+,\d")
 PAIR_ATTRIBUTES = {"d", "points"}
-# Public pages only: staff pages and the admin are for staff, in English or Spanish alike.
+# Public pages only: the staff pages and the preview have a crawl of their own, signed in (below);
+# the admin is Django's, translated by Django and by our admin labels.
 NOT_PUBLIC = ("/es/admin/", "/es/staff/", "/es/opportunities/preview/")
 FILES = re.compile(r"\.(ics|csv|json|rss|atom)$")  # not pages: their language is tested apart
 
@@ -132,13 +140,16 @@ class PageReader(HTMLParser):
             self.spanish_text.append(data)
 
 
-def english_words(text: str, proper_names: list[str]) -> list[str]:
+def english_words(text: str, proper_names: list[str], english_names=()) -> list[str]:
+    """English words in a text read as Spanish, and the given English names found in it."""
     for name in proper_names:
         text = text.replace(name, " ")
+    names = [name for name in english_names if re.search(rf"\b{re.escape(name)}\b", text)]
     text = COUNTY_NAME.sub(" ", text)  # "Ada County": a county's official name
     text = VALUE_LIST.sub(" ", text)  # the values a CSV column takes: "city;county;state"
     text = ADDRESS.sub(" ", text)  # email and web addresses are not words
-    return [word for word in re.findall(r"\b[^\W\d_]+\b", text) if word.lower() in ENGLISH_WORDS]
+    words = re.findall(r"\b[^\W\d_]+\b", text)
+    return [word for word in words if word.lower() in ENGLISH_WORDS] + names
 
 
 @pytest.fixture
@@ -221,6 +232,10 @@ def test_the_reader_finds_english_outside_lang_en_and_decimal_commas_in_markup()
     )
     found = [english_words(text, []) for text in reader.spanish_text]
     assert found == [["Apply"], ["Search"], []]
+    # a topic's English name where its Spanish one should be; a proper name is not one
+    assert english_words("Clima, Waste y Climate Mayors", PROPER_NAMES, ["Climate", "Waste"]) == [
+        "Waste"
+    ]
     assert reader.localized_numbers == [
         "<circle cx='109,1'>",
         "<div data-value='3,5'>",
@@ -235,23 +250,45 @@ def test_the_crawl_reaches_every_kind_of_public_page(client, portal):
     assert any(re.fullmatch(r"/es/solutions/\d+/", page) for page in pages)
 
 
-def test_every_public_spanish_page_is_spanish_outside_lang_en(client, portal):
+def _proper_names() -> list[str]:
     proper_names = PROPER_NAMES + [
         *State.objects.values_list("name", flat=True),
         *Place.objects.values_list("name", flat=True),
     ]
     with translation.override("es"):
         proper_names += [country.local_name for country in Country.objects.all()]
+    return proper_names
+
+
+def _english_names() -> list[str]:
+    """The English names of the topics and regions that have a Spanish name."""
+    return [
+        name
+        for model in (Topic, Bureau)
+        for name, spanish in model.objects.values_list("name_en", "name_es")
+        if spanish and spanish != name
+    ]
+
+
+def _english_outside_lang_en(client, pages, english_names=()) -> list[str]:
+    """What a Spanish reader would hear as Spanish but is English: interface words, and the
+    given English names (topics and regions that have a Spanish name)."""
+    proper_names = _proper_names()
     problems = []
-    for path in _public_pages(portal):
+    for path in pages:
         response = client.get(path, follow=True)
         assert response.status_code in (200, 400), (path, response.status_code)
         reader = PageReader()
         reader.feed(response.content.decode())
         for text in reader.spanish_text:
-            words = english_words(text, proper_names)
+            words = english_words(text, proper_names, english_names)
             if words:
                 problems.append(f"{path}: {' '.join(text.split())[:160]!r} {words}")
+    return problems
+
+
+def test_every_public_spanish_page_is_spanish_outside_lang_en(client, portal):
+    problems = _english_outside_lang_en(client, _public_pages(portal), _english_names())
     assert problems == [], "\n".join(problems)
 
 
@@ -269,3 +306,63 @@ def test_countries_are_named_in_spanish_on_spanish_pages(client, portal):
         tucson = portal["city"].get_absolute_url()
     assert "Guadalajara, México" in client.get(f"/es{tucson}").content.decode()
     assert "Guadalajara, Mexico" in client.get(tucson).content.decode()
+
+
+@pytest.fixture
+def staff_portal(client, portal, admin_user):
+    """The portal as a superuser sees it on the staff pages: Tucson's priorities (a topic with a
+    Spanish name, one without), Arizona's governor's office's, views of a listing, and a draft
+    with no Spanish yet to preview."""
+    client.force_login(admin_user)
+    untranslated = Topic.objects.create(slug="ocean-economy", name="Ocean economy")
+    for where, slugs in [
+        ({"place": portal["city"]}, ["climate", "water-and-sanitation", "ocean-economy"]),
+        ({"state": portal["state"]}, ["trade-and-investment"]),
+    ]:
+        response = PriorityResponse.objects.create(
+            **where, respondent_name="R", respondent_email="r@example.gov", is_current=True,
+            confirmed_at=datetime(2026, 3, 15, tzinfo=UTC),
+        )  # fmt: skip
+        for rank, slug in enumerate(slugs, start=1):
+            PriorityRanking.objects.create(
+                response=response, topic=Topic.objects.get(slug=slug), rank=rank
+            )
+    ListingViews.objects.create(
+        listing=Listing.objects.published().order_by("slug").first(), views=12,
+        updated_at=datetime(2026, 3, 15, tzinfo=UTC),
+    )  # fmt: skip
+    draft = ListingFactory(status=Status.DRAFT, topics=[untranslated])
+    return {**portal, "draft": draft}
+
+
+def _staff_pages(staff_portal) -> list[str]:
+    """Every staff page under /es/ outside the admin, from the URL resolver (CSV downloads are
+    tested apart), with the map's other metrics, filters and bad input (a 400 page)."""
+    pages = []
+    for route in every_route("es"):
+        name = getattr(route.callback, "__name__", "")
+        if name == "listing_preview":
+            pages.append(f"/es/opportunities/preview/{staff_portal['draft'].pk}/")
+        elif route.clean.startswith("/es/staff/") and not FILES.search(route.clean):
+            pages.append(route.clean)
+    return pages + [
+        "/es/staff/reach/?metric=ties",
+        "/es/staff/reach/?metric=subscribers",
+        "/es/staff/reach/gaps/?state=AZ&underserved=on",
+        "/es/staff/reach/gaps/?state=ZZ",
+    ]
+
+
+def test_the_staff_crawl_reaches_every_staff_page(staff_portal):
+    pages = _staff_pages(staff_portal)
+    for expected in ("/es/staff/reach/", "/es/staff/reach/gaps/", "/es/staff/reach/underserved/",
+                     "/es/staff/priorities/"):  # fmt: skip
+        assert expected in pages
+    assert f"/es/opportunities/preview/{staff_portal['draft'].pk}/" in pages
+
+
+def test_every_staff_spanish_page_is_spanish_outside_lang_en(client, staff_portal):
+    """Staff read the dashboards in Spanish too: topics by their Spanish names (an English one
+    only inside lang="en"), and no English interface text."""
+    problems = _english_outside_lang_en(client, _staff_pages(staff_portal), _english_names())
+    assert problems == [], "\n".join(problems)
