@@ -66,16 +66,21 @@ def plan_run(frequency: str, now: datetime | None = None) -> tuple[DigestRun, li
     chunks = subscriber_chunks(frequency)
     ids_count = sum(len(chunk) for chunk in chunks)
     DigestRun.objects.filter(pk=run.pk).update(
-        subscribers=ids_count, chunks_total=F("chunks_total") + len(chunks), finished_at=None
+        subscribers=ids_count,
+        chunks_total=F("chunks_total") + len(chunks),
+        finished_at=None,
+        dispatched_at=now,
     )
     return run, chunks
 
 
-def subscriber_chunks(frequency: str) -> list[list[int]]:
-    """IDs of the subscribers due, ordered by preference set (so that each chunk holds few
-    distinct sets to match), in chunks of DIGEST_CHUNK_SIZE."""
+def subscriber_chunks(frequency: str, subscriptions=None) -> list[list[int]]:
+    """IDs of the subscribers due (of `subscriptions` when given), ordered by preference set
+    (so that each chunk holds few distinct sets to match), in chunks of DIGEST_CHUNK_SIZE."""
+    if subscriptions is None:
+        subscriptions = Subscription.objects.due(frequency)
     ids = list(
-        with_preferences(Subscription.objects.due(frequency))
+        with_preferences(subscriptions)
         .order_by("topic_ids", "bureau_ids", "kinds", "role", "place_id", "state_id", "id")
         .values_list("pk", flat=True)
     )
