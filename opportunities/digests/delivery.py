@@ -149,7 +149,7 @@ def deliver_chunk(run_id: int, subscription_ids: list[int]) -> ChunkResult:
     connection = get_connection()
     try:
         if pending:
-            connection.open()  # one connection for the chunk (send_messages alone opens one each)
+            _open(connection)
         for start in range(0, len(pending), CLAIM_BATCH):
             batch = pending[start : start + CLAIM_BATCH]
             claims = _claim(run, batch)
@@ -159,6 +159,15 @@ def deliver_chunk(run_id: int, subscription_ids: list[int]) -> ChunkResult:
         connection.close()
         _refresh_counts(run)
     return result
+
+
+def _open(connection) -> None:
+    """One connection for the chunk (send_messages alone opens one each). A relay that cannot
+    be reached is a transient error like any other: the task is retried, nothing is claimed."""
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError) as error:
+        raise TransientMailError(_describe(error)) from error
 
 
 # Claims are taken a few dozen at a time (one durable commit each) and must not go stale while

@@ -221,3 +221,18 @@ def test_the_delivery_list_takes_a_constant_number_of_queries(
     staff_in(client, "Administrator")
     with django_assert_max_num_queries(25):
         assert client.get(CHANGELIST).status_code == 200
+
+
+def test_a_relay_down_when_a_chunk_starts_is_retried_like_any_temporary_error(
+    states, controlled_smtp
+):
+    emails = [s.email for s in SubscriptionFactory.create_batch(2, confirmed=True)]
+    ListingFactory()
+    run, [chunk] = digests.plan_run("weekly")
+    controlled_smtp.go_down()
+    with pytest.raises(digests.TransientMailError, match="Connection refused"):
+        digests.deliver_chunk(run.pk, chunk)
+    assert not DigestDelivery.objects.exists()  # nothing claimed, nothing failed
+    controlled_smtp.come_back()
+    digests.deliver_chunk(run.pk, chunk)  # the task's retry
+    assert [controlled_smtp.count_to(a) for a in emails] == [1, 1]
