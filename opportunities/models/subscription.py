@@ -281,7 +281,15 @@ class DigestDelivery(models.Model):
                 name="digest_delivery_sent_has_date",
             ),
         ]
-        indexes = [models.Index(fields=["period", "status"], name="digest_delivery_period")]
+        indexes = [
+            models.Index(fields=["period", "status"], name="digest_delivery_period"),
+            # The stuck ones staff see (claimed or failed: few rows among millions sent).
+            models.Index(
+                fields=["as_of"],
+                condition=Q(status__in=["claimed", "failed"]),
+                name="digest_delivery_unfinished",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} → #{self.subscription_id}"
