@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('opportunities', '0017_topic_names_in_spanish'),
+        ('opportunities', '0018_search_vectors_kept_in_the_row'),
     ]
 
     operations = [
