@@ -242,6 +242,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Celery beat (one instance): what runs when. Tasks take IDs and are safe to run twice.
+# The hour (UTC) at which beat starts each digest period's run (below).
+DIGEST_HOUR = int(env("DIGEST_HOUR", "11"))
 CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-listings": {
         "task": "opportunities.tasks.publish_scheduled_listings",
@@ -287,18 +289,24 @@ CELERY_BEAT_SCHEDULE = {
     # Email digests: each period once (opportunities/digests/delivery.py).
     "send-daily-digests": {
         "task": "opportunities.tasks.send_digests",
-        "schedule": crontab(hour=11, minute=0),
+        "schedule": crontab(hour=DIGEST_HOUR, minute=0),
         "kwargs": {"frequency": "daily"},
     },
     "send-weekly-digests": {
         "task": "opportunities.tasks.send_digests",
-        "schedule": crontab(hour=11, minute=0, day_of_week="tue"),
+        "schedule": crontab(hour=DIGEST_HOUR, minute=0, day_of_week="tue"),
         "kwargs": {"frequency": "weekly"},
     },
     "send-monthly-digests": {
         "task": "opportunities.tasks.send_digests",
-        "schedule": crontab(hour=11, minute=0, day_of_month="1"),
+        "schedule": crontab(hour=DIGEST_HOUR, minute=0, day_of_month="1"),
         "kwargs": {"frequency": "monthly"},
+    },
+    # A period whose firing above never reached a worker (broker or beat down), or whose
+    # chunks were lost, is started or resumed (opportunities/digests/recovery.py).
+    "catch-up-digests": {
+        "task": "opportunities.tasks.catch_up_digests",
+        "schedule": 60.0,
     },
 }
 
@@ -586,6 +594,10 @@ REVIEW_REMINDER_HOURS = int(env("REVIEW_REMINDER_HOURS", "24"))
 DIGEST_CLAIM_TIMEOUT = int(env("DIGEST_CLAIM_TIMEOUT", str(max(300, 50 * 2 * EMAIL_TIMEOUT))))
 # First retry after a transient SMTP error, in seconds; doubles each time (at most 6 tries).
 DIGEST_RETRY_BACKOFF = int(env("DIGEST_RETRY_BACKOFF", "60"))
+# Minutes a period's run may take: subscribers still not served this long after their chunks
+# were queued get them again from beat's catch-up (the broker lost them); digests claimed or
+# unserved this long after the run started show as stuck in the admin.
+DIGEST_CATCH_UP_MINUTES = int(env("DIGEST_CATCH_UP_MINUTES", "60"))
 # The mailto half of List-Unsubscribe: a mailbox staff read (subject carries the signed token).
 DIGEST_UNSUBSCRIBE_EMAIL = env("DIGEST_UNSUBSCRIBE_EMAIL", "unsubscribe@localhost")
 DIGEST_LIST_DOMAIN = urlsplit(SITE_URL).hostname or "localhost"

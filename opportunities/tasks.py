@@ -50,6 +50,19 @@ def send_digests(frequency: str, now: str | None = None) -> int:
     return len(chunks)
 
 
+@shared_task
+def catch_up_digests() -> int:
+    """Beat, every minute: start a period whose run beat's firing never started, or queue
+    again the chunks of subscribers a run has not served long after (see digests.recovery)."""
+    queued = 0
+    with transaction.atomic():
+        for run, chunks in digests.catch_up():
+            for chunk in chunks:
+                send_digest_chunk.delay_on_commit(run.pk, chunk)
+            queued += len(chunks)
+    return queued
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6)
 def send_digest_chunk(self, run_id: int, subscription_ids: list[int]) -> int:
     try:

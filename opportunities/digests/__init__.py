@@ -8,6 +8,7 @@ import them from here. One module a concern:
 - `matching`: which listings go into each subscriber's digest, and why;
 - `rendering` (and `wire`, which writes messages on the SMTP connection): the email itself;
 - `delivery`: runs, chunks, claims, and exactly once per subscriber and period;
+- `recovery`: periods beat's firing missed, chunks the broker lost, and stuck digests;
 - `views`, `urls` and `admin`: the public subscription pages and the staff's admin.
 """
 
@@ -44,6 +45,12 @@ from opportunities.digests.matching import (
     next_digest,
     with_preferences,
 )
+from opportunities.digests.recovery import (
+    catch_up,
+    current_runs_late,
+    fired_at,
+    stuck_count,
+)
 from opportunities.digests.rendering import (
     DigestParts,
     ItemFragments,
@@ -78,12 +85,15 @@ __all__ = [
     "Preferences",
     "TransientMailError",
     "build_digests",
+    "catch_up",
     "confirm",
     "confirm_again",
     "count_digests",
+    "current_runs_late",
     "deliver_chunk",
     "digest_message",
     "digest_parts",
+    "fired_at",
     "give_up",
     "hide_listing",
     "link",
@@ -101,6 +111,7 @@ __all__ = [
     "send_manage_link",
     "send_test_digest",
     "set_paused",
+    "stuck_count",
     "subscriber_chunks",
     "subscription_from_token",
     "unsubscribe",

@@ -1,5 +1,6 @@
-"""Digests in the admin: runs with counts and timing, subscriptions with their delivery log, a
-preview of the next digest and a test digest to oneself. Subscribers' addresses are shown only
+"""Digests in the admin: runs with counts and timing, subscriptions with their delivery log,
+every delivery with the stuck ones marked (the digests' outbox), a preview of the next digest
+and a test digest to oneself. Subscribers' addresses are shown only
 to staff with the `view_subscriber_email` permission: other staff see them masked, also inside
 bounce messages, and cannot filter by them (an `?email__startswith=` would test addresses)."""
 
@@ -7,14 +8,18 @@ import re
 
 from csp.constants import SELF
 from csp.decorators import csp_replace
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from lib.history_admin import GuardedHistoryAdmin
 from opportunities import digests
@@ -93,6 +98,114 @@ class DigestRunAdmin(AddressLookupsMixin, ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("chunks done"))
     def progress(self, run):
         return f"{min(run.chunks_done, run.chunks_total)} / {run.chunks_total}"
+
+
+class StuckDeliveryFilter(admin.SimpleListFilter):
+    title = _("needs attention")
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Stuck: failed, or claimed and not sent in time"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=DigestDelivery.objects.stuck().values("pk"))
+        return queryset
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(AddressLookupsMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """Every digest delivered or attempted: the digests' own outbox, read-only."""
+
+    list_filter = [StuckDeliveryFilter, "status", "run__frequency"]
+    list_select_related = ["subscription"]
+    date_hierarchy = "as_of"
+    list_per_page = 100
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        stuck = DigestDelivery.objects.stuck().filter(pk=OuterRef("pk"))
+        return super().get_queryset(request).annotate(is_stuck=Exists(stuck))
+
+    def _shown(self, request) -> tuple[str, str]:
+        """The subscriber and error columns this staff member may see."""
+        if request.user.has_perm(EMAIL_PERMISSION):
+            return "subscriber_email", "error"
+        return "subscriber_masked", "redacted_error"
+
+    def get_list_display(self, request):
+        subscriber, error = self._shown(request)
+        return ["period", subscriber, "status_shown", "claimed_at", "sent_at", "attempts", error]
+
+    def get_fields(self, request, obj=None):
+        subscriber, error = self._shown(request)
+        return [
+            "period", subscriber, "status", "as_of", "claimed_at", "sent_at", "attempts", error,
+            "listing_ids",
+        ]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def _subscriber_link(self, subscription, shown: str):
+        url = reverse("admin:opportunities_subscription_change", args=[subscription.pk])
+        return format_html('<a href="{}">{}</a>', url, shown)
+
+    @admin.display(description=_("subscriber"))
+    def subscriber_email(self, delivery):
+        return self._subscriber_link(delivery.subscription, delivery.subscription.email)
+
+    @admin.display(description=_("subscriber"))
+    def subscriber_masked(self, delivery):
+        return self._subscriber_link(delivery.subscription, delivery.subscription.masked_email)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_shown(self, delivery):
+        if getattr(delivery, "is_stuck", False):
+            return format_html(
+                '<strong class="outbox-stuck">{} — {}</strong>', delivery.get_status_display(),
+                _("stuck"),
+            )  # fmt: skip
+        return delivery.get_status_display()
+
+    @admin.display(description=_("error"))
+    def redacted_error(self, delivery):
+        return redact_addresses(delivery.error)
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            self._warn_about_stuck(request)
+        return super().changelist_view(request, extra_context)
+
+    def _warn_about_stuck(self, request) -> None:
+        minutes = settings.DIGEST_CATCH_UP_MINUTES
+        stuck = DigestDelivery.objects.stuck().count()
+        if stuck:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d digest is stuck (failed for a subscriber who still gets digests, "
+                    "or claimed and not sent %(minutes)d minutes later): see “Stuck” under "
+                    "“needs attention”.",
+                    "%(count)d digests are stuck (failed for subscribers who still get digests, "
+                    "or claimed and not sent %(minutes)d minutes later): see “Stuck” under "
+                    "“needs attention”.",
+                    stuck,
+                )
+                % {"count": stuck, "minutes": minutes},
+            )
+        for run, count in digests.current_runs_late():
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d subscriber of %(period)s has no digest yet, %(minutes)d minutes "
+                    "or more after the run started; beat's catch-up queues it again.",
+                    "%(count)d subscribers of %(period)s have no digest yet, %(minutes)d "
+                    "minutes or more after the run started; beat's catch-up queues them again.",
+                    count,
+                )
+                % {"count": count, "period": run.period, "minutes": minutes},
+            )
 
 
 class DeliveryInline(ReadOnlyMixin, admin.TabularInline):

@@ -66,16 +66,21 @@ def plan_run(frequency: str, now: datetime | None = None) -> tuple[DigestRun, li
     chunks = subscriber_chunks(frequency)
     ids_count = sum(len(chunk) for chunk in chunks)
     DigestRun.objects.filter(pk=run.pk).update(
-        subscribers=ids_count, chunks_total=F("chunks_total") + len(chunks), finished_at=None
+        subscribers=ids_count,
+        chunks_total=F("chunks_total") + len(chunks),
+        finished_at=None,
+        dispatched_at=now,
     )
     return run, chunks
 
 
-def subscriber_chunks(frequency: str) -> list[list[int]]:
-    """IDs of the subscribers due, ordered by preference set (so that each chunk holds few
-    distinct sets to match), in chunks of DIGEST_CHUNK_SIZE."""
+def subscriber_chunks(frequency: str, subscriptions=None) -> list[list[int]]:
+    """IDs of the subscribers due (of `subscriptions` when given), ordered by preference set
+    (so that each chunk holds few distinct sets to match), in chunks of DIGEST_CHUNK_SIZE."""
+    if subscriptions is None:
+        subscriptions = Subscription.objects.due(frequency)
     ids = list(
-        with_preferences(Subscription.objects.due(frequency))
+        with_preferences(subscriptions)
         .order_by("topic_ids", "bureau_ids", "kinds", "role", "place_id", "state_id", "id")
         .values_list("pk", flat=True)
     )
@@ -144,7 +149,7 @@ def deliver_chunk(run_id: int, subscription_ids: list[int]) -> ChunkResult:
     connection = get_connection()
     try:
         if pending:
-            connection.open()  # one connection for the chunk (send_messages alone opens one each)
+            _open(connection)
         for start in range(0, len(pending), CLAIM_BATCH):
             batch = pending[start : start + CLAIM_BATCH]
             claims = _claim(run, batch)
@@ -154,6 +159,15 @@ def deliver_chunk(run_id: int, subscription_ids: list[int]) -> ChunkResult:
         connection.close()
         _refresh_counts(run)
     return result
+
+
+def _open(connection) -> None:
+    """One connection for the chunk (send_messages alone opens one each). A relay that cannot
+    be reached is a transient error like any other: the task is retried, nothing is claimed."""
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError) as error:
+        raise TransientMailError(_describe(error)) from error
 
 
 # Claims are taken a few dozen at a time (one durable commit each) and must not go stale while

