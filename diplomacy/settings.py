@@ -200,9 +200,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": int(env("CARD_CACHE_ENTRIES", "5000"))},
     },
     # Whole pages (lib/page_cache.py): the same Redis with short socket timeouts, so that a
-    # slow or absent Redis costs a request at most half a second and is then a cache miss.
+    # slow or absent Redis costs a request at most half a second and is then a cache miss (one
+    # client per connection pool, not one per call: lib/cache.py).
     "pages": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "lib.cache.OneClientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "diplomacy-pages",
         "TIMEOUT": 300,

@@ -8,6 +8,12 @@ than one per call. Invalidations (`delete`, `incr`, `clear`) still raise: a vers
 rate-limit count that silently failed would serve stale pages or let a form through, so their
 callers fail closed (the site-wide 503 in diplomacy/unavailable.py).
 
+`ForgivingRedisCache` is a `OneClientRedisCache`, as is the page cache (lib/page_cache.py):
+Django's `RedisCache` builds a new `redis.Redis` client (and its table of ~200 reply handlers)
+for every call, which cost a page-cache hit more than its own work; one client per connection
+pool is enough (it takes a connection from the pool for each command: as safe to share as the
+pool).
+
 `quick_redis(url)` is a plain client with the same short timeouts and no retries, for the
 health check and the listing view counts.
 """
@@ -19,7 +25,7 @@ import time
 
 import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -51,7 +57,30 @@ def quick_redis(url: str) -> redis.Redis:
     )
 
 
-class ForgivingRedisCache(RedisCache):
+class OneClientRedisCacheClient(RedisCacheClient):
+    """Django's client maker, keeping the client it made for each connection pool."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, redis.Redis] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class OneClientRedisCache(RedisCache):
+    """Django's Redis cache with one client per connection pool rather than one per call."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = OneClientRedisCacheClient
+
+
+class ForgivingRedisCache(OneClientRedisCache):
     """Django's Redis cache for which Redis being down is a miss, never an error."""
 
     def __init__(self, server, params):

@@ -14,7 +14,7 @@ from django_http_compression.middleware import HttpCompressionMiddleware, best_c
 def accepted_coding(request) -> str:
     """Brotli, gzip or identity, as the client prefers. zstd is left out: not every client that
     offers it decodes it (and Python reads it natively only from 3.14)."""
-    offered = request.headers.get("Accept-Encoding", "")
+    offered = request.META.get("HTTP_ACCEPT_ENCODING", "")
     offered = ",".join(part for part in offered.split(",") if not part.strip().startswith("zstd"))
     return best_coding(offered)
 

@@ -4,8 +4,10 @@ A page is stored under its address (scheme, host, path and the full query string
 the `HX-Request` and `HX-History-Restore-Request` headers (htmx asks for a part of the page,
 or the whole of it), the visitor's chosen place (the
 `place` cookie), whether the request came from another site (CORS headers) and the content
-coding the visitor accepts, and under the current **content version**. Every write to public
-content calls `content_changed()`, which moves the version on: the next request renders afresh.
+coding the visitor accepts, with the **content version** it was rendered under. Every write to
+public content calls `content_changed()`, which moves the version on: a page kept under another
+version than the current one is never served, the next request renders afresh. A hit is one
+Redis round trip (the version and the page in one MGET).
 Time changes content too (a deadline passes, an event starts): a beat task moves the version
 on every minute in which that happened (diplomacy/content_version.py). `PAGE_CACHE_SECONDS` is
 only a ceiling (countdowns in days, a beat that is not running).
@@ -22,6 +24,7 @@ cache), never an error: after a failure the cache is left alone for a few second
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import time
@@ -31,7 +34,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils import translation
 from django.utils.cache import (
     cc_delim_re,
@@ -132,15 +135,24 @@ def set_value(name: str, value) -> None:
         _call("set", f"value:{name}", value, None, wait_after_failure=False)
 
 
-def _cacheable_view(request) -> bool:
-    path = request.path_info
-    language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+@functools.lru_cache(maxsize=4096)
+def _view_name(resolver, language: str, path: str) -> str | None:
+    """The view an address goes to, resolved once per process (the handler resolves it again
+    for a miss). Keyed by the resolver object, which changes with the URL configuration."""
     try:
         with translation.override(language):
-            match = resolve(path)
+            return resolver.resolve(path).view_name
     except Resolver404:
-        return False
-    return match.view_name in settings.PAGE_CACHE_VIEWS
+        return None
+
+
+def _language(request) -> str:
+    return translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+
+
+def _cacheable_view(request, language: str) -> bool:
+    resolver = get_resolver(get_urlconf())
+    return _view_name(resolver, language, request.path_info) in settings.PAGE_CACHE_VIEWS
 
 
 def _personal(request) -> bool:
@@ -149,18 +161,35 @@ def _personal(request) -> bool:
     return settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies
 
 
-def _key(request, version: str) -> str:
+def _key(request, language: str) -> str:
+    meta = request.META  # not request.headers: a hit reads no other header
     parts = [
         request.build_absolute_uri(),
-        translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE,
-        request.headers.get("HX-Request", ""),
-        request.headers.get("HX-History-Restore-Request", ""),
+        language,
+        meta.get("HTTP_HX_REQUEST", ""),
+        meta.get("HTTP_HX_HISTORY_RESTORE_REQUEST", ""),
         request.COOKIES.get(settings.PAGE_CACHE_PLACE_COOKIE, ""),
-        "cors" if "Origin" in request.headers else "",
+        "cors" if "HTTP_ORIGIN" in meta else "",
         accepted_coding(request),
     ]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return f"page:{version}:{digest}"
+    return f"page:{digest}"
+
+
+def _lookup(key: str) -> tuple[str | None, dict | None]:
+    """The current content version and the page kept under `key` if it was rendered under that
+    version, in one round trip; (None, None) when Redis does not answer."""
+    try:
+        found = _call("get_many", [VERSION_KEY, key])
+    except Unavailable:
+        return None, None
+    if found.get(VERSION_KEY) is None:
+        return current_version(), None
+    version = str(found[VERSION_KEY])
+    stored = found.get(key)
+    if stored is None or stored.get("version") != version:
+        return version, None
+    return version, stored
 
 
 def _cache_control(response) -> set[str]:
@@ -239,33 +268,29 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        language = _language(request)
         if (
             not settings.PAGE_CACHE_ENABLED
             or request.method not in ("GET", "HEAD")
             or _personal(request)
-            or not _cacheable_view(request)
+            or not _cacheable_view(request, language)
         ):
             response = self.get_response(request)
             if _is_personal_response(request, response):
                 patch_cache_control(response, private=True, no_store=True)
             return response
 
-        version = current_version()
-        key = _key(request, version) if version is not None else None
-        if key is not None:
-            try:
-                stored = _call("get", key)
-            except Unavailable:
-                stored = None
-            if stored is not None:
-                if hook := stored.get("on_hit"):
-                    import_string(hook[0])(*hook[1])
-                response = HttpResponse(stored["content"], status=stored["status"])
-                for name, value in stored["headers"]:
-                    response[name] = value
-                for name, morsel in stored.get("cookies", {}).items():
-                    response.cookies[name] = morsel
-                return _conditional(request, response, stored["stored_at"])
+        key = _key(request, language)
+        version, stored = _lookup(key)
+        if stored is not None:
+            if hook := stored.get("on_hit"):
+                import_string(hook[0])(*hook[1])
+            response = HttpResponse(stored["content"], status=stored["status"])
+            for name, value in stored["headers"]:
+                response[name] = value
+            for name, morsel in stored.get("cookies", {}).items():
+                response.cookies[name] = morsel
+            return _conditional(request, response, stored["stored_at"])
 
         response = self.get_response(request)
         if not _shareable(request, response):
@@ -274,8 +299,9 @@ class PageCacheMiddleware:
             return response
         stored_at = time.time()
         _make_public(response, stored_at)
-        if key is not None and request.method == "GET":
+        if version is not None and request.method == "GET":
             stored = {
+                "version": version,
                 "status": response.status_code,
                 "headers": [
                     (name, value)

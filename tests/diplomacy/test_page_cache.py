@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import caches
 from django.test import Client, override_settings
+from django.urls.resolvers import URLResolver
 from django.utils import timezone
 
 from diplomacy import content_version
@@ -74,6 +75,39 @@ def test_a_second_anonymous_request_is_served_from_cache_without_a_query(
     assert second.status_code == 200
     assert second.content == first.content
     assert "Sister city grants" in second.content.decode()
+
+
+def test_a_hit_is_one_redis_round_trip(client, states, monkeypatch, django_assert_num_queries):
+    """The content version and the page come in one MGET (reached through the Redis client:
+    round trips are invisible from outside)."""
+    client.get("/states/")
+    redis_client = caches["pages"]._cache.get_client()
+    sent = []
+    execute_command = redis_client.execute_command
+
+    def recording(*args, **options):
+        sent.append(args[0])
+        return execute_command(*args, **options)
+
+    monkeypatch.setattr(redis_client, "execute_command", recording)
+    with django_assert_num_queries(0):
+        assert client.get("/states/").status_code == 200
+    assert sent == ["MGET"]
+
+
+def test_a_hit_does_not_resolve_its_address_again(client, states, monkeypatch):
+    """Whether an address may be cached is worked out once per process, not on every hit."""
+    client.get("/states/")
+    resolved = []
+    resolve = URLResolver.resolve
+
+    def recording(self, path):
+        resolved.append(path)
+        return resolve(self, path)
+
+    monkeypatch.setattr(URLResolver, "resolve", recording)
+    assert client.get("/states/").status_code == 200
+    assert resolved == []
 
 
 @pytest.mark.parametrize("url", CACHED_PAGES)
