@@ -4,8 +4,12 @@ A NUL byte (PostgreSQL can neither store nor compare one) or bytes that are not 
 would quietly turn them into "�") in the path, in a query parameter, in a form field's name or
 value (urlencoded or multipart; file contents are not read) or in a header the portal reads
 gets a 400 saying which part was wrong: a page in the site's look, or JSON in the API's error
-style under /api/. Checking once here, not in each view, keeps a NUL from reaching a query
-however a new view reads its input.
+style under /api/. A query parameter may not hold other control characters either (tab and
+line breaks aside): a search's words reach feed titles, calendars and CSV cells, and XML cannot
+carry an ESC at all; no one types one into a search box. Forms may (pasted text brings form
+feeds along), and what would reject them is the form's own validation, with the text kept.
+Checking once here, not in each view, keeps a NUL from reaching a query however a new view
+reads its input.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Problem:
     where: str
     name: str
     nul: bool
+    control: bool = False  # another control character, in a query parameter
 
     def message(self) -> str:
         if self.where == "path":
@@ -46,6 +51,11 @@ class Problem:
             return _("The address contains bytes that are not UTF-8 text.")
         if self.nul:
             return _("This value contains a NUL character (%00), which is never allowed.")
+        if self.control:
+            return _(
+                "This value contains a control character (such as %1B), which a search "
+                "parameter may not hold."
+            )
         return _("This value is not UTF-8 text.")
 
 
@@ -58,6 +68,10 @@ def _unreadable(raw: bytes) -> bool | None:
     except UnicodeDecodeError:
         return False
     return None
+
+
+# C0 controls and DEL, except tab, line feed and carriage return.
+_CONTROL = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _raw(value: str) -> bytes:
@@ -81,6 +95,8 @@ def _urlencoded_problem(raw: bytes, where: str) -> Problem | None:
             nul = _unreadable(part)
             if nul is not None:
                 return Problem(where, _shown(name), nul)
+            if where == "parameter" and _CONTROL.search(part):
+                return Problem(where, _shown(_CONTROL.sub(b"?", name)), False, control=True)
     return None
 
 

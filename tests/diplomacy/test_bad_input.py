@@ -222,3 +222,21 @@ def test_a_nul_in_a_header_the_portal_reads_is_a_400(client, headers, name):
 def test_text_that_is_utf8_passes(client, states):
     assert client.get("/opportunities/?q=caf%C3%A9+%E2%80%9Cquoted%E2%80%9D").status_code == 200
     assert client.get("/api/v1/places/?q=San+Jos%C3%A9").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/opportunities/feed.rss", "/opportunities/feed.atom", "/opportunities/"]
+)
+def test_a_control_character_in_a_search_parameter_is_a_400_naming_it(client, path):
+    """An ESC typed into a search reached the RSS title, which XML cannot carry: a 500."""
+    response = client.get(path, {"q": "water\x1bpolicy"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "the parameter “q”" in html
+    assert "control character" in html
+
+
+def test_tabs_and_line_breaks_in_parameters_and_form_feeds_in_forms_pass(client, states):
+    assert client.get("/opportunities/feed.rss", {"q": "water\tpolicy\r\n"}).status_code == 200
+    response = client.post("/subscribe/", {"email": "ana@example.com\x0c", "topics": ["climate"]})
+    assert response.status_code != 400 or "control character" not in response.content.decode()
