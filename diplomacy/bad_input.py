@@ -74,6 +74,11 @@ def _unreadable(raw: bytes) -> bool | None:
 _CONTROL = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def refused_in_parameter(value: str) -> bool:
+    """Whether a query parameter's text gets the 400: a NUL or another control character."""
+    return "\x00" in value or bool(_CONTROL.search(value.encode("utf-8", "surrogateescape")))
+
+
 def _raw(value: str) -> bytes:
     """The bytes a WSGI value stands for (servers pass them as Latin-1 text)."""
     try:

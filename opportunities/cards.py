@@ -19,6 +19,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 CARD_TEMPLATE = "opportunities/includes/listing_card.html"
+# Every column a card shows or its fit line reads (Listing.fit_for, is_open, days_left): a
+# search page loads only these, and so hashes only these into the card's key.
+CARD_FIELDS = (
+    "id", "slug", "kind", "status", "title", "title_en", "title_es", "summary", "summary_en",
+    "summary_es", "sponsor", "deadline", "deadline_kind", "time_zone", "starts_at", "ends_at",
+    "audiences", "government_levels", "min_population", "max_population",
+)  # fmt: skip
 CACHE = "cards"
 # Loaded values that do not change what the card shows: the sort key is the rank of a text
 # search (another search ranks the same card differently).

@@ -30,6 +30,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from lib.page_cache import content_changed
+from opportunities.cards import CARD_FIELDS
 from opportunities.filters import DeadlineWindow, Sort
 from opportunities.models import (
     NO_DEADLINE,
@@ -180,7 +181,7 @@ def search(
     """Open listings matching the filters (and the text), one page at a time. Open is decided
     by the query at this moment, not by the archiving task. `prefetch` names the relations
     the caller shows (the search page's cards need target states only to say why a listing
-    fits a place); `brief` leaves out the listings' bodies, which cards never show."""
+    fits a place); `brief` loads only what result cards show (opportunities.cards)."""
     base = filterset.filter_queryset(Listing.objects.open())
     query = build_query(text)
     # The same words and filters give the same counts to every visitor until a listing
@@ -301,15 +302,14 @@ def _page_listings(
     brief: bool = False,
 ) -> list[Listing]:
     """The page's listings in page order, with the `prefetch` relations and (for a search)
-    a snippet; without their bodies when `brief`."""
+    a snippet; only the columns of a result card when `brief`."""
     if not ids:
         return []
-    # The search vector and the source's last text are never shown, and are the longest columns.
-    # Bodies live in the TOAST table (see migration 0018): fetched only when shown.
-    unseen = ["search_vector", "search_vector_es", "upstream"]
-    if brief:
-        unseen += ["body", "body_en", "body_es"]
-    listings = Listing.objects.filter(id__in=ids).defer(*unseen).prefetch_related(*prefetch)
+    listings = Listing.objects.filter(id__in=ids).prefetch_related(*prefetch)
+    if brief:  # what a card shows (bodies live in the TOAST table: see migration 0018)
+        listings = listings.only(*CARD_FIELDS)
+    else:  # the search vectors and the source's last text are never shown, and are long
+        listings = listings.defer("search_vector", "search_vector_es", "upstream")
     if query is not None:
         spanish = _in_spanish()
         listings = listings.annotate(

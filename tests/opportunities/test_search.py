@@ -6,6 +6,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from diplomacy.bad_input import refused_in_parameter
 from opportunities import search as search_module
 from opportunities.models import Format, GovernmentLevel, Kind
 from tests.factories import ListingFactory, topic
@@ -210,8 +211,9 @@ def test_a_damaged_page_link_falls_back_to_the_first_page(client):
 )
 def test_any_parameters_render_the_search_page(client, params):
     response = client.get("/opportunities/", params)
-    # Only a NUL byte is refused, site-wide, with the 400 page (diplomacy/bad_input.py).
-    assert response.status_code == (400 if any("\x00" in v for v in params.values()) else 200)
+    # Only a NUL or another control character is refused, site-wide, with the 400 page.
+    refused = any(refused_in_parameter(v) for v in params.values())
+    assert response.status_code == (400 if refused else 200)
 
 
 def event_count(client, **params):
