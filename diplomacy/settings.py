@@ -94,7 +94,14 @@ INSTALLED_APPS = [
     "opportunities",
 ]
 
+# Requests a web process serves before its long-lived objects are frozen out of the garbage
+# collector's full passes (diplomacy/gc_freeze.py); 0 never.
+GC_FREEZE_AFTER = int(env("GC_FREEZE_AFTER", "200"))
+
 MIDDLEWARE = [
+    # Counts the requests a process has served and, after GC_FREEZE_AFTER, moves what it holds
+    # out of the garbage collector's full passes (diplomacy/gc_freeze.py).
+    "diplomacy.gc_freeze.FreezeAfterWarmUp",
     # First, so that every response has the header: redirects, static files, errors.
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
