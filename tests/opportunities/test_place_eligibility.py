@@ -152,6 +152,28 @@ def test_typing_a_place_into_search_suggests_it(client, idaho, listings):
     assert "?place=id&quot;" in html or '?place=id"' in html
 
 
+def test_the_suggestion_follows_a_new_or_renamed_place_at_once(client, idaho, listings):
+    """Suggestions are kept per words and content version: a place saved moves it on."""
+    url = reverse("opportunities:search")
+    assert "Show opportunities for" not in client.get(url, {"q": "Meridian"}).content.decode()
+    PlaceFactory(name="Meridian", state=idaho["state"], population=117_635)
+    assert (
+        "Show opportunities for Meridian, Idaho?"
+        in client.get(url, {"q": "Meridian"}).content.decode()
+    )
+    assert (
+        "Show opportunities for Boise, Idaho?" in client.get(url, {"q": "Boise"}).content.decode()
+    )
+    boise = idaho["boise"]
+    boise.name, boise.search_names = "Boisetown", "|boisetown|"
+    boise.save()
+    assert "Show opportunities for" not in client.get(url, {"q": "Boise"}).content.decode()
+    assert (
+        "Show opportunities for Boisetown, Idaho?"
+        in client.get(url, {"q": "Boisetown"}).content.decode()
+    )
+
+
 def test_search_with_a_place_query_count(client, idaho, listings, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         client.get(reverse("opportunities:search"), {"place": "id/boise", "kind": "funding"})
