@@ -1,6 +1,6 @@
 """The filter parameters of the search page (and, later, of feeds and the API)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import django_filters
@@ -46,8 +46,10 @@ class DeadlineWindow:
     @classmethod
     def test(cls, window: str, now):
         """The same condition as `q` for a deadline in hand (search counts candidates in
-        Python): a function of the deadline."""
-        week, month = now + timedelta(days=7), now + timedelta(days=31)
+        Python): a function of the deadline. `now` and the deadlines are datetimes, or both
+        seconds since the epoch (what the search fetches: a float is read faster than a time)."""
+        day = timedelta(days=1) if isinstance(now, datetime) else 86400.0
+        week, month = now + 7 * day, now + 31 * day
         return {
             cls.WEEK: lambda deadline: deadline is not None and now <= deadline < week,
             cls.MONTH: lambda deadline: deadline is not None and week <= deadline < month,

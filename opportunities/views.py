@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from urllib.parse import urlencode
 
@@ -93,7 +94,8 @@ def _place_named(text: str):
         return None
     folded = fold(text)
     version = current_version()
-    key = f"place-named:{get_language()}:{version}:{folded}"
+    digest = hashlib.blake2b(folded.encode(), digest_size=16).hexdigest()
+    key = f"place-named:{get_language()}:{version}:{digest}"
     cache = caches["cards"]
     if version is not None and (kept := cache.get(key)) is not None:
         return kept or None
