@@ -14,15 +14,19 @@ from lib.outbox.models import MailStatus, OutgoingMail
 
 
 class StuckFilter(admin.SimpleListFilter):
+    """ "Needs attention": the rows the model's manager calls stuck (outgoing mail here, digest
+    deliveries in opportunities/digests/admin.py)."""
+
     title = _("needs attention")
     parameter_name = "stuck"
+    label = _("Stuck: failed, or waiting past its time")
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Stuck: failed, or waiting past its time"))]
+        return [("yes", self.label)]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(pk__in=OutgoingMail.objects.stuck().values("pk"))
+            return queryset.filter(pk__in=queryset.model.objects.stuck().values("pk"))
         return queryset
 
 

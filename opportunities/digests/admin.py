@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lib.history_admin import GuardedHistoryAdmin
+from lib.outbox.admin import StuckFilter
 from opportunities import digests
 from opportunities.models import DigestDelivery, DigestRun, Subscription
 
@@ -100,17 +101,8 @@ class DigestRunAdmin(AddressLookupsMixin, ReadOnlyMixin, admin.ModelAdmin):
         return f"{min(run.chunks_done, run.chunks_total)} / {run.chunks_total}"
 
 
-class StuckDeliveryFilter(admin.SimpleListFilter):
-    title = _("needs attention")
-    parameter_name = "stuck"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Stuck: failed, or claimed and not sent in time"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(pk__in=DigestDelivery.objects.stuck().values("pk"))
-        return queryset
+class StuckDeliveryFilter(StuckFilter):
+    label = _("Stuck: failed, or claimed and not sent in time")
 
 
 @admin.register(DigestDelivery)
