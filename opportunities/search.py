@@ -59,6 +59,11 @@ class BadCursor(ValueError):
     pass
 
 
+def id_array(ids: list[int]) -> str:
+    """IDs as one PostgreSQL array literal, '{1,2,3}', to send as a single parameter."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
 class AmongIds(Func):
     """`column = ANY('{1,2,3}'::bigint[])`: a column among known IDs, sent as one text.
 
@@ -69,7 +74,7 @@ class AmongIds(Func):
     output_field = BooleanField()
 
     def __init__(self, column: str, ids: list[int]):
-        super().__init__(F(column), Value("{" + ",".join(str(int(i)) for i in ids) + "}"))
+        super().__init__(F(column), Value(id_array(ids)))
 
     def as_sql(self, compiler, connection, **extra_context):
         column, ids = self.get_source_expressions()
@@ -435,7 +440,7 @@ def facet_counts(
     groups = tuple(group for group in ("topic", "region") if group not in skip)
     related_counts = {"topic": {}, "region": {}}
     if groups and ids is not None:
-        literal = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        literal = id_array(ids)
         with connection.cursor() as cursor:
             cursor.execute(_related_counts_sql(groups), [literal] * len(groups))
             for group, key, n in cursor.fetchall():
