@@ -227,7 +227,7 @@ CLOSING_SOON_DAYS = 30
 def _opportunities_for(place) -> dict:
     """What a place's page shows of the listings it is eligible for: local leaders' kinds
     first (those meant for local governments before the rest), student programs apart,
-    what closes soon, and how many there are in all (five queries)."""
+    what closes soon, and how many there are in all (four queries)."""
     eligible = Listing.objects.open().for_place(place)
     for_leaders = (
         eligible.exclude(kind__in=STUDENT_KINDS)
@@ -237,14 +237,14 @@ def _opportunities_for(place) -> dict:
             )
         )
         .order_by(F("for_government").desc(), F("deadline").asc(nulls_last=True), "-published_at")
-        .prefetch_related("target_states")[:PROFILE_LISTINGS]
+        .with_targeted()[:PROFILE_LISTINGS]
     )
     students = (
         eligible.filter(kind__in=STUDENT_KINDS)
         .order_by(F("deadline").asc(nulls_last=True), "-published_at")
-        .prefetch_related("target_states")[:PROFILE_STUDENT_PROGRAMS]
+        .with_targeted()[:PROFILE_STUDENT_PROGRAMS]
     )
-    closing = eligible.closing_soon(CLOSING_SOON_DAYS).prefetch_related("target_states")[:5]
+    closing = eligible.closing_soon(CLOSING_SOON_DAYS).with_targeted()[:5]
     listings, students, closing = list(for_leaders), list(students), list(closing)
     for listing in [*listings, *students, *closing]:
         listing.fit = listing.fit_for(place)

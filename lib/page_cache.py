@@ -122,6 +122,27 @@ def current_version() -> str | None:
     return str(version)
 
 
+_MISSING = object()
+
+
+def kept_while_unchanged(name: str, words: str, compute, alias: str = "cards"):
+    """`compute()`, kept in this process's memory (the `alias` cache) under `name` and `words`
+    until public content changes: the content version is part of the key, so an answer read
+    from any public row is never served stale. Computed each time when Redis does not answer
+    (no version to key it by)."""
+    version = current_version()
+    if version is None:
+        return compute()
+    digest = hashlib.blake2b(words.encode(), digest_size=16).hexdigest()
+    key = f"{name}:{version}:{digest}"
+    cache = caches[alias]
+    kept = cache.get(key, _MISSING)
+    if kept is _MISSING:
+        kept = compute()
+        cache.set(key, kept, 3600)
+    return kept
+
+
 def get_value(name: str):
     """A small value kept beside the pages (None when missing or Redis does not answer)."""
     try:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cities.models import Bureau, Place, State
 from lib.bilingual import Translated
+from lib.page_cache import kept_while_unchanged
 from opportunities.models import (
     Audience,
     Format,
@@ -44,18 +45,30 @@ class DeadlineWindow:
         }[window]
 
     @classmethod
-    def test(cls, window: str, now):
-        """The same condition as `q` for a deadline in hand (search counts candidates in
-        Python): a function of the deadline. `now` and the deadlines are datetimes, or both
-        seconds since the epoch (what the search fetches: a float is read faster than a time)."""
+    def windows_of(cls, now):
+        """The same conditions as `q` for a deadline in hand (search counts candidates in
+        Python): a function giving the windows a deadline falls in, none or one (they do not
+        overlap). `now` and the deadlines are datetimes, or both seconds since the epoch (what
+        the search fetches: a float is read faster than a time)."""
         day = timedelta(days=1) if isinstance(now, datetime) else 86400.0
         week, month = now + 7 * day, now + 31 * day
-        return {
-            cls.WEEK: lambda deadline: deadline is not None and now <= deadline < week,
-            cls.MONTH: lambda deadline: deadline is not None and week <= deadline < month,
-            cls.LATER: lambda deadline: deadline is not None and deadline >= month,
-            cls.ROLLING: lambda deadline: deadline is None,
-        }[window]
+        rolling, this_week, this_month, later = (
+            (cls.ROLLING,),
+            (cls.WEEK,),
+            (cls.MONTH,),
+            (cls.LATER,),
+        )
+
+        def windows(deadline) -> tuple[str, ...]:
+            if deadline is None:
+                return rolling
+            if deadline < now:
+                return ()
+            if deadline < week:
+                return this_week
+            return this_month if deadline < month else later
+
+        return windows
 
 
 class Sort:
@@ -75,6 +88,12 @@ def chosen_place(value: str) -> Place | State | None:
     value = (value or "").strip().lower()
     if not value or len(value) > PLACE_PARAMETER_MAX or "\x00" in value:
         return None
+    # Asked on every page with a place: kept until a place or state changes (its query and
+    # the ORM's building of it cost more than the rest of the filter form).
+    return kept_while_unchanged("chosen-place", value, lambda: _find_place(value))
+
+
+def _find_place(value: str) -> Place | State | None:
     if "/" in value:
         return Place.objects.from_parameter(value)
     if len(value) == 2:

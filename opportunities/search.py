@@ -13,6 +13,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import heapq
 import json
 import re
 from collections import Counter, namedtuple
@@ -24,7 +25,7 @@ from operator import itemgetter
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Q, Value
+from django.db.models import BooleanField, Count, Exists, F, FloatField, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
@@ -83,22 +84,31 @@ class AmongIds(Func):
         return f"{column_sql} = ANY({ids_sql}::bigint[])", (*column_params, *ids_params)
 
 
-def _rows(queryset) -> list[FacetRow]:
+def _rows(queryset, rank=None) -> list[FacetRow]:
     """A queryset's FACET_COLUMNS as FacetRows, read with a plain cursor: a thousand rows
     through the ORM's (and the translation manager's) row iterators cost more than the query.
     The columns are picked by name (the translation manager may reorder the SELECT). The
     deadline comes as seconds since the epoch: Django reads a timestamptz in Python, a
-    thousand of them in several milliseconds."""
+    thousand of them in several milliseconds. `rank`, when given, is an expression read as
+    each row's rank."""
     columns = [name for name in FACET_COLUMNS if name != "deadline"]
     epoch = Func(F("deadline"), template="extract(epoch from %(expressions)s)::float8")
     queryset = queryset.annotate(deadline_epoch=epoch)
+    if rank is not None:
+        queryset = queryset.annotate(rank=rank)
+        columns.append("rank")
     sql, params = queryset.values_list(*columns, "deadline_epoch").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         names[names.index("deadline_epoch")] = "deadline"
-        pick = itemgetter(*(names.index(name) for name in FACET_COLUMNS))
+        fields = FACET_COLUMNS if rank is None else FacetRow._fields
+        pick = itemgetter(*(names.index(name) for name in fields))
         return [FacetRow(*pick(row)) for row in cursor.fetchall()]
+
+
+def _rank(query: SearchQuery) -> SearchRank:
+    return SearchRank(F(_vector()), query, cover_density=False)
 
 
 def _in_spanish() -> bool:
@@ -168,8 +178,11 @@ def _key_value(listing: Listing):
 def _after(cursor: str, sort: str) -> Q:
     key, last_id = _decode(cursor)
     if sort == Sort.RELEVANCE:
-        if not isinstance(key, int | float):
+        if not isinstance(key, int | float) or isinstance(key, bool):
             raise BadCursor
+        # A rank is a real (4 bytes), read back as the shortest decimal that names it: compared
+        # as a double, that decimal is not the rank (ties at the page's end were skipped).
+        key = Func(Value(float(key)), template="(%(expressions)s)::real", output_field=FloatField())
     else:
         try:
             key = datetime.fromisoformat(key)
@@ -190,11 +203,13 @@ def search(
     page_size: int = PAGE_SIZE,
     prefetch: tuple[str, ...] = ("topics", "target_states"),
     brief: bool = False,
+    targeted: bool = False,
 ) -> SearchResults:
     """Open listings matching the filters (and the text), one page at a time. Open is decided
     by the query at this moment, not by the archiving task. `prefetch` names the relations
-    the caller shows (the search page's cards need target states only to say why a listing
-    fits a place); `brief` loads only what result cards show (opportunities.cards)."""
+    the caller shows; `brief` loads only what result cards show (opportunities.cards), and
+    `targeted` whether each names target states (what a card's line on why a listing fits
+    a place reads: Listing.fit_for)."""
     base = filterset.filter_queryset(Listing.objects.open())
     query = build_query(text)
     # The same words and filters give the same counts to every visitor until a listing
@@ -208,11 +223,12 @@ def search(
             # Fetched once with the columns their facets read: counted in Python, and sent back
             # as one array for the rest (see AmongIds). With the counts cached, a subquery
             # saves the round trip.
-            candidate_rows = _rows(newest[:CANDIDATE_LIMIT])
+            # Ranked too: the first page of a search by relevance is then picked from them.
+            candidate_rows = _rows(newest[:CANDIDATE_LIMIT], rank=_rank(query))
             matched = Listing.objects.filter(AmongIds("id", [row.id for row in candidate_rows]))
         else:
             matched = Listing.objects.filter(id__in=newest.values("id")[:CANDIDATE_LIMIT])
-        matched = matched.annotate(rank=SearchRank(F(_vector()), query, cover_density=False))
+        matched = matched.annotate(rank=_rank(query))
         sort = sort or Sort.RELEVANCE
     else:
         matched = base
@@ -223,11 +239,18 @@ def search(
         F("sort_key").desc() if descending else F("sort_key").asc(),
         F("id").desc() if descending else F("id").asc(),
     )
-    page_query = ordered.filter(_after(cursor, sort)) if cursor else ordered
-    page = list(page_query.only("id")[: page_size + 1].values_list("id", "sort_key"))
+    if candidate_rows is not None and sort == Sort.RELEVANCE and not cursor:
+        # The same order as the query's (rank, then id, both descending), without asking.
+        best = heapq.nsmallest(page_size + 1, candidate_rows, key=lambda r: (-r.rank, -r.id))
+        page = [(row.id, row.rank) for row in best]
+    else:
+        page_query = ordered.filter(_after(cursor, sort)) if cursor else ordered
+        page = list(page_query.only("id")[: page_size + 1].values_list("id", "sort_key"))
     has_next = len(page) > page_size
     page = page[:page_size]
-    listings = _page_listings([listing_id for listing_id, _ in page], query, prefetch, brief)
+    listings = _page_listings(
+        [listing_id for listing_id, _ in page], query, prefetch, brief=brief, targeted=targeted
+    )
     for listing, (_, sort_key) in zip(listings, page, strict=True):
         listing.sort_key = sort_key
     next_cursor = None
@@ -313,12 +336,16 @@ def _page_listings(
     query,
     prefetch: tuple[str, ...] = ("topics", "target_states"),
     brief: bool = False,
+    targeted: bool = False,
 ) -> list[Listing]:
     """The page's listings in page order, with the `prefetch` relations and (for a search)
-    a snippet; only the columns of a result card when `brief`."""
+    a snippet; only the columns of a result card when `brief`; `targeted` annotated when
+    asked."""
     if not ids:
         return []
     listings = Listing.objects.filter(id__in=ids).prefetch_related(*prefetch)
+    if targeted:
+        listings = listings.with_targeted()
     if brief:  # what a card shows (bodies live in the TOAST table: see migration 0018)
         listings = listings.only(*CARD_FIELDS)
     else:  # the search vectors and the source's last text are never shown, and are long
@@ -359,7 +386,7 @@ FACET_COLUMNS = (
     "id", "kind", "format", "audiences", "government_levels", "deadline", "is_global",
     "targets_underserved",
 )  # fmt: skip
-FacetRow = namedtuple("FacetRow", FACET_COLUMNS)
+FacetRow = namedtuple("FacetRow", (*FACET_COLUMNS, "rank"), defaults=(None,))
 
 
 def _scalar_choices(now) -> dict[str, list[tuple]]:
@@ -386,16 +413,13 @@ def _values_of(now):
     conditions in Python, for candidates counted here (one pass per group, not per value).
     tests/opportunities/test_search.py checks that they agree with the SQL on every value."""
     levels = GovernmentLevel.values
-    windows = [
-        (value, DeadlineWindow.test(value, now.timestamp()))  # FacetRow deadlines: epoch seconds
-        for value, _label in DeadlineWindow.choices
-    ]
+    windows_of = DeadlineWindow.windows_of(now.timestamp())  # FacetRow deadlines: epoch seconds
     return {
         "kind": lambda row: (row.kind,),
         "audience": lambda row: row.audiences,
         "level": lambda row: row.government_levels or levels,  # none named: open to every level
         "format": lambda row: (row.format,),
-        "deadline": lambda row: [value for value, test in windows if test(row.deadline)],
+        "deadline": lambda row: windows_of(row.deadline),
         "underserved": lambda row: ("true",) if row.targets_underserved else (),
     }
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
-from django.core.cache import caches
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -19,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from cities.models import Place, State
 from lib.bilingual import Translated
-from lib.page_cache import current_version
+from lib.page_cache import kept_while_unchanged
 from lib.text import fold
 from opportunities import calendars, dates, feeds, place_choice, view_counts
 from opportunities.cards import fragment, result_cards
@@ -45,20 +43,16 @@ def listing_search(request):
     cleaned = filterset.form.cleaned_data
     text, sort = cleaned.get("q") or "", cleaned.get("sort") or ""
     place = cleaned.get("place")
-    # The cards show no topics; target states only say why a listing fits the chosen place.
-    prefetch = ("target_states",) if place is not None else ()
+    # The cards show no relations; whether a listing names target states only says why it
+    # fits the chosen place.
+    shown = {"prefetch": (), "brief": True, "targeted": place is not None}
     try:
         results = search(
-            filterset,
-            text=text,
-            sort=sort,
-            cursor=request.GET.get("after", ""),
-            prefetch=prefetch,
-            brief=True,
+            filterset, text=text, sort=sort, cursor=request.GET.get("after", ""), **shown
         )
     except BadCursor:
         problems.append(_("That page link was damaged, so here is the first page."))
-        results = search(filterset, text=text, sort=sort, prefetch=prefetch, brief=True)
+        results = search(filterset, text=text, sort=sort, **shown)
     if place is not None:
         for listing in results.listings:
             listing.fit = listing.fit_for(place)
@@ -93,16 +87,9 @@ def _place_named(text: str):
     if len(text) > 60 or len(text.split()) > 4:
         return None
     folded = fold(text)
-    version = current_version()
-    digest = hashlib.blake2b(folded.encode(), digest_size=16).hexdigest()
-    key = f"place-named:{get_language()}:{version}:{digest}"
-    cache = caches["cards"]
-    if version is not None and (kept := cache.get(key)) is not None:
-        return kept or None
-    found = _find_place_named(text, folded)
-    if version is not None:
-        cache.set(key, found or {}, 3600)
-    return found
+    return kept_while_unchanged(
+        f"place-named:{get_language()}", folded, lambda: _find_place_named(text, folded)
+    )
 
 
 def _find_place_named(text: str, folded: str):

@@ -227,6 +227,12 @@ class ListingQuerySet(models.QuerySet):
         )
         return self.filter(Coalesce(Subquery(fits, output_field=BooleanField()), Value(True)))
 
+    def with_targeted(self):
+        """Each listing's `targeted`: whether it names target states (what Listing.fit_for
+        reads), one EXISTS per listing instead of loading the states themselves."""
+        through = Listing.target_states.through
+        return self.annotate(targeted=Exists(through.objects.filter(listing_id=OuterRef("pk"))))
+
     def for_place(self, place: Place | State):
         """Listings whose eligibility fits the place: its state among the target states (or
         none named), its level of government among the levels (or none named), and, for a
@@ -589,9 +595,12 @@ class Listing(models.Model):
 
     def fit_for(self, place: Place | State) -> str:
         """One line on why the listing fits the place: "Open to cities of 10,000–500,000 in
-        Idaho". Needs target_states prefetched (or costs a query)."""
+        Idaho". Needs `targeted` annotated (ListingQuerySet.with_targeted) or target_states
+        prefetched, or costs a query."""
         state = place if isinstance(place, State) else place.state
-        targeted = bool(self.target_states.all())
+        targeted = getattr(self, "targeted", None)
+        if targeted is None:
+            targeted = bool(self.target_states.all())
         where = _("in %(state)s") % {"state": state.name} if targeted else _("anywhere in the US")
         if (
             not self.government_levels

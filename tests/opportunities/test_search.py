@@ -128,6 +128,35 @@ def test_pages_follow_on_without_gaps_or_repeats(client):
     assert seen == [f"Grant {n:02d}" for n in range(45)]
 
 
+def test_a_first_page_by_relevance_is_the_same_with_counts_cached_or_not(client):
+    """Without cached counts, the first page by relevance is picked from the candidates
+    fetched for the counts, not asked of the database: the same listings in the same order,
+    ties broken the same way, and the same next page."""
+    from django.core.cache import cache
+
+    for n in range(12):  # ranks in steps: the word once, twice, in the title too
+        ListingFactory(title=f"Water grant {n:02d}" if n % 3 == 0 else f"Grant {n:02d}",
+                       summary="Water " * (1 + n % 4) + "for towns.")  # fmt: skip
+    for n in range(12, 30):  # many ties
+        ListingFactory(title=f"Grant {n:02d}", summary="Clean water for towns.")
+
+    def first_and_second_pages():
+        first = client.get("/opportunities/", {"q": "water"})
+        link = re.search(r'href="\?([^"]*after=[^"]+)">Next page', first.content.decode())
+        second = client.get("/opportunities/?" + link.group(1).replace("&amp;", "&"))
+        return titles(first), titles(second)
+
+    cache.clear()
+    counted_here = first_and_second_pages()
+    counted_before = first_and_second_pages()  # the counts are cached now
+    assert counted_here == counted_before
+    first, second = counted_here
+    assert len(first) == 20 and len(second) == 10 and not set(first) & set(second)
+    assert first[0].startswith("Water grant")  # the word in the title ranks first
+    ties = [title for title in first + second if "Grant 12" <= title <= "Grant 29"]
+    assert ties == sorted(ties, reverse=True)  # equal ranks: the newest (highest id) first
+
+
 def test_common_words_rank_only_a_bounded_set_of_candidates(client, monkeypatch):
     monkeypatch.setattr(search_module, "CANDIDATE_LIMIT", 5)
     ListingFactory.create_batch(8, summary="Common words everywhere.")
