@@ -20,7 +20,6 @@ from collections import Counter, namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
-from operator import itemgetter
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
@@ -84,13 +83,13 @@ class AmongIds(Func):
         return f"{column_sql} = ANY({ids_sql}::bigint[])", (*column_params, *ids_params)
 
 
-def _rows(queryset, rank=None) -> list[FacetRow]:
-    """A queryset's FACET_COLUMNS as FacetRows, read with a plain cursor: a thousand rows
-    through the ORM's (and the translation manager's) row iterators cost more than the query.
-    The columns are picked by name (the translation manager may reorder the SELECT). The
-    deadline comes as seconds since the epoch: Django reads a timestamptz in Python, a
-    thousand of them in several milliseconds. `rank`, when given, is an expression read as
-    each row's rank."""
+def _candidates(queryset, rank=None) -> Candidates:
+    """A queryset's FACET_COLUMNS (and `rank`, an expression, when given) as Candidates: one
+    tuple per column, read with a plain cursor. A thousand rows through the ORM's (and the
+    translation manager's) row iterators cost more than the query, and counting a column is
+    cheaper than visiting each row. The columns are picked by name (the translation manager
+    may reorder the SELECT). The deadline comes as seconds since the epoch: Django reads a
+    timestamptz in Python, a thousand of them in several milliseconds."""
     columns = [name for name in FACET_COLUMNS if name != "deadline"]
     epoch = Func(F("deadline"), template="extract(epoch from %(expressions)s)::float8")
     queryset = queryset.annotate(deadline_epoch=epoch)
@@ -102,9 +101,10 @@ def _rows(queryset, rank=None) -> list[FacetRow]:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         names[names.index("deadline_epoch")] = "deadline"
-        fields = FACET_COLUMNS if rank is None else FacetRow._fields
-        pick = itemgetter(*(names.index(name) for name in fields))
-        return [FacetRow(*pick(row)) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    columns = zip(*rows, strict=True) if rows else [()] * len(names)
+    read = dict(zip(names, columns, strict=True))
+    return Candidates(*(read.get(name, ()) for name in Candidates._fields))  # rank () unless asked
 
 
 def _rank(query: SearchQuery) -> SearchRank:
@@ -216,7 +216,7 @@ def search(
     # changes, so they are computed once and kept in the cache (popular searches repeat).
     facets_key = _facets_cache_key(filterset.form.cleaned_data)
     facets = cache.get(facets_key)
-    candidate_rows = None  # fetched when a search's counts must be computed
+    candidates = None  # fetched when a search's counts must be computed
     if query is not None:
         newest = base.filter(**{_vector(): query}).order_by("-published_at", "-id")
         if facets is None:
@@ -224,8 +224,8 @@ def search(
             # as one array for the rest (see AmongIds). With the counts cached, a subquery
             # saves the round trip.
             # Ranked too: the first page of a search by relevance is then picked from them.
-            candidate_rows = _rows(newest[:CANDIDATE_LIMIT], rank=_rank(query))
-            matched = Listing.objects.filter(AmongIds("id", [row.id for row in candidate_rows]))
+            candidates = _candidates(newest[:CANDIDATE_LIMIT], rank=_rank(query))
+            matched = Listing.objects.filter(AmongIds("id", candidates.id))
         else:
             matched = Listing.objects.filter(id__in=newest.values("id")[:CANDIDATE_LIMIT])
         matched = matched.annotate(rank=_rank(query))
@@ -239,10 +239,10 @@ def search(
         F("sort_key").desc() if descending else F("sort_key").asc(),
         F("id").desc() if descending else F("id").asc(),
     )
-    if candidate_rows is not None and sort == Sort.RELEVANCE and not cursor:
+    if candidates is not None and sort == Sort.RELEVANCE and not cursor:
         # The same order as the query's (rank, then id, both descending), without asking.
-        best = heapq.nsmallest(page_size + 1, candidate_rows, key=lambda r: (-r.rank, -r.id))
-        page = [(row.id, row.rank) for row in best]
+        ranked = zip(candidates.id, candidates.rank, strict=True)
+        page = heapq.nlargest(page_size + 1, ranked, key=lambda pair: (pair[1], pair[0]))
     else:
         page_query = ordered.filter(_after(cursor, sort)) if cursor else ordered
         page = list(page_query.only("id")[: page_size + 1].values_list("id", "sort_key"))
@@ -264,7 +264,7 @@ def search(
     }
     if facets is None:
         groups = chosen_groups(filterset)
-        facets = facet_counts(matched, **choices, skip=groups, rows=candidate_rows)
+        facets = facet_counts(matched, **choices, skip=groups, candidates=candidates)
         # Disjunctive facets: a group someone filtered on is counted without its own filter,
         # so its other values stay visible with the results they would add (one query each).
         for group in groups:
@@ -386,7 +386,8 @@ FACET_COLUMNS = (
     "id", "kind", "format", "audiences", "government_levels", "deadline", "is_global",
     "targets_underserved",
 )  # fmt: skip
-FacetRow = namedtuple("FacetRow", (*FACET_COLUMNS, "rank"), defaults=(None,))
+# A search's candidates, one tuple per column (in the same order): what _candidates reads.
+Candidates = namedtuple("Candidates", (*FACET_COLUMNS, "rank"))
 
 
 def _scalar_choices(now) -> dict[str, list[tuple]]:
@@ -408,20 +409,28 @@ def _scalar_choices(now) -> dict[str, list[tuple]]:
     }
 
 
-def _values_of(now):
-    """For each group of _scalar_choices, the values whose condition a FacetRow meets: the same
-    conditions in Python, for candidates counted here (one pass per group, not per value).
-    tests/opportunities/test_search.py checks that they agree with the SQL on every value."""
-    levels = GovernmentLevel.values
-    windows_of = DeadlineWindow.windows_of(now.timestamp())  # FacetRow deadlines: epoch seconds
-    return {
-        "kind": lambda row: (row.kind,),
-        "audience": lambda row: row.audiences,
-        "level": lambda row: row.government_levels or levels,  # none named: open to every level
-        "format": lambda row: (row.format,),
-        "deadline": lambda row: windows_of(row.deadline),
-        "underserved": lambda row: ("true",) if row.targets_underserved else (),
-    }
+def _column_counts(candidates: Candidates, now) -> Counter:
+    """Counts of each value of _scalar_choices among the candidates, keyed "group__value": the
+    same conditions in Python, one column at a time. tests/opportunities/test_search.py checks
+    that they agree with the SQL on every value."""
+    counts = Counter()
+
+    def count(group: str, values) -> None:
+        for value, n in Counter(values).items():
+            counts[f"{group}__{value}"] = n
+
+    count("kind", candidates.kind)
+    count("audience", chain.from_iterable(candidates.audiences))
+    count("level", chain.from_iterable(candidates.government_levels))
+    open_to_every_level = candidates.government_levels.count([])  # none named
+    for level in GovernmentLevel.values:
+        counts[f"level__{level}"] += open_to_every_level
+    count("format", candidates.format)
+    windows_of = DeadlineWindow.windows_of(now.timestamp())  # deadlines: epoch seconds
+    count("deadline", chain.from_iterable(map(windows_of, candidates.deadline)))
+    counts["underserved__true"] = sum(candidates.targets_underserved)
+    counts["region__global"] = sum(candidates.is_global)
+    return counts
 
 
 def facet_counts(
@@ -429,18 +438,18 @@ def facet_counts(
     topics: list[tuple],
     regions: list[tuple],
     skip=(),
-    rows: list[FacetRow] | None = None,
+    candidates: Candidates | None = None,
 ) -> dict[str, list[Facet]]:
     """Counts of each facet value among the matched listings, in two queries (one when the
     topic and region groups are both in `skip`, counted separately).
 
     `topics` and `regions` are the (value, label) choices the filter form already loaded.
-    `rows`, when given, are the matched listings' FacetRows (a search's candidates, at most
+    `candidates`, when given, are the matched listings' columns (a search's, at most
     CANDIDATE_LIMIT): their own columns are then counted here, and only topics and regions
     are asked of PostgreSQL.
     """
     choices = _scalar_choices(timezone.now())
-    if rows is None:
+    if candidates is None:
         aggregates = {
             f"{facet}__{value}": Count("id", filter=condition)
             for facet, values in choices.items()
@@ -450,16 +459,12 @@ def facet_counts(
         counts = matched.order_by().aggregate(**aggregates)
     else:
         # A thousand rows at most: counted here in less time than building the SQL takes.
-        counts = Counter()
-        for facet, values_of in _values_of(timezone.now()).items():
-            for value, n in Counter(chain.from_iterable(map(values_of, rows))).items():
-                counts[f"{facet}__{value}"] = n
-        counts["region__global"] = sum(1 for row in rows if row.is_global)
+        counts = _column_counts(candidates, timezone.now())
     facets = {
         facet: [Facet(value, label, counts[f"{facet}__{value}"]) for value, label, _ in values]
         for facet, values in choices.items()
     }
-    ids = None if rows is None else [row.id for row in rows]
+    ids = None if candidates is None else candidates.id
     # Topic and region counts in one round trip, from the link tables alone.
     groups = tuple(group for group in ("topic", "region") if group not in skip)
     related_counts = {"topic": {}, "region": {}}

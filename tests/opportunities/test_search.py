@@ -266,7 +266,7 @@ def test_cached_counts_follow_every_change_to_listings(client):
 
 def test_candidates_counted_in_python_agree_with_the_sql_counts(states):
     """A text search counts its candidates' own columns in Python (search.facet_counts with
-    rows); every value of every group must get the count the SQL conditions give."""
+    candidates); every value of every group must get the count the SQL conditions give."""
     import random
 
     from cities.models import Bureau
@@ -292,10 +292,10 @@ def test_candidates_counted_in_python_agree_with_the_sql_counts(states):
         )
         listing.bureaus.set(rng.sample(bureaus, rng.randint(0, 2)))
     matched = Listing.objects.open()
-    rows = search_module._rows(matched)
+    candidates = search_module._candidates(matched)
     topics, regions = [("climate", "Climate")], [("global", "Global")]
     by_sql = search_module.facet_counts(matched, topics, regions)
-    by_python = search_module.facet_counts(matched, topics, regions, rows=rows)
+    by_python = search_module.facet_counts(matched, topics, regions, candidates=candidates)
     assert by_python == by_sql
     # Every group has values on both sides of its conditions, so the comparison means something.
     for group in ("kind", "audience", "level", "format", "deadline"):
