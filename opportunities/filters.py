@@ -132,6 +132,13 @@ def _related_exists(relation: str, lookup: str, values) -> Exists:
     )
 
 
+def _choice_rows() -> tuple[list[dict], list[dict]]:
+    return (
+        list(Topic.objects.values("pk", "slug", "name_en", "name_es")),
+        list(Bureau.objects.order_by("code").values("pk", "code", "name_en", "name_es")),
+    )
+
+
 class ListingFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -200,15 +207,11 @@ class ListingFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Plain rows, not model instances (built on every search page): what the choices read.
-        topics = [
-            SimpleNamespace(**row)
-            for row in Topic.objects.values("pk", "slug", "name_en", "name_es")
-        ]
-        bureaus = [
-            SimpleNamespace(**row)
-            for row in Bureau.objects.order_by("code").values("pk", "code", "name_en", "name_es")
-        ]
+        # Plain rows, not model instances (built on every search page): what the choices read,
+        # kept until a topic or region changes (or any other public row).
+        topic_rows, bureau_rows = kept_while_unchanged("filter-choices", "", _choice_rows)
+        topics = [SimpleNamespace(**row) for row in topic_rows]
+        bureaus = [SimpleNamespace(**row) for row in bureau_rows]
         # Names in the reader's language (an English one marked as such), in its order.
         self.filters["topic"].extra["choices"] = sorted(
             ((t.slug, Translated.of(t, "name")) for t in topics),
