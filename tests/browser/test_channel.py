@@ -224,6 +224,13 @@ def test_staff_pages_have_no_accessibility_violations(page, channel, path):
     sign_in(page, channel, "/staff/reach/")
     page.goto(channel + path)
     check_page(page)
+    if path == "/staff/reach/":  # a chart's figures open as a table, by keyboard too
+        page.locator("#solution-topics-figures summary").focus()
+        page.keyboard.press("Enter")
+        table = page.locator("#solution-topics-table")
+        assert table.is_visible()
+        assert table.locator("tbody th").all_inner_texts() == [topic("waste").name]
+        check_page(page)
 
 
 def test_profile_shows_ties_and_peers(page, channel):

@@ -92,6 +92,21 @@ def test_dashboard_lists_the_largest_gaps_first(client, curator, hand_made):
     assert names == ["Houston, Texas", "Pueblo, Colorado", "Tiny, Colorado"]
 
 
+def test_dashboard_charts_come_with_their_figures_as_a_table(client, curator, hand_made):
+    """A chart is one image to a screen reader: its figures are also a table, one click away."""
+    html = client.get("/staff/reach/").content.decode()
+
+    def rows(chart_id):
+        table = html[html.index(f'id="{chart_id}-table"') :]
+        table = table[: table.index("</table>")]
+        return re.findall(r'<th scope="row">([^<]+)</th><td[^>]*>(\d+)</td>', table)
+
+    assert rows("solution-topics") == [("Waste", "1")]  # the unconfirmed one does not count
+    # Austin's two topics and Texas's own
+    assert sorted(rows("priority-topics")) == [("Climate", "1"), ("Energy", "1"), ("Housing", "1")]
+    assert "<summary>The figures as a table</summary>" in html
+
+
 def test_dashboard_map_switches_metric_and_reports_a_bad_one(client, curator, hand_made):
     html = client.get("/staff/reach/", {"metric": "priorities"}).content.decode()
     assert 'aria-label="Texas: 1 place (with current priorities)"' in html
