@@ -15,7 +15,9 @@ import functools
 import hashlib
 import heapq
 import json
+import math
 import re
+import struct
 from collections import Counter, namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -181,8 +183,15 @@ def _after(cursor: str, sort: str) -> Q:
         if not isinstance(key, int | float) or isinstance(key, bool):
             raise BadCursor
         # A rank is a real (4 bytes), read back as the shortest decimal that names it: compared
-        # as a double, that decimal is not the rank (ties at the page's end were skipped).
-        key = Func(Value(float(key)), template="(%(expressions)s)::real", output_field=FloatField())
+        # as a double, that decimal is not the rank (ties at the page's end were skipped). So
+        # it is compared as a real, and a number no real can hold is a damaged link.
+        try:
+            key = struct.unpack("f", struct.pack("f", key))[0]
+        except OverflowError as error:
+            raise BadCursor from error
+        if not math.isfinite(key):
+            raise BadCursor
+        key = Func(Value(key), template="(%(expressions)s)::real", output_field=FloatField())
     else:
         try:
             key = datetime.fromisoformat(key)

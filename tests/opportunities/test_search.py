@@ -1,3 +1,4 @@
+import base64
 import re
 from datetime import timedelta
 
@@ -187,12 +188,32 @@ def test_query_count_does_not_grow_with_results(client, django_assert_max_num_qu
         )
 
 
-def test_a_damaged_page_link_falls_back_to_the_first_page(client):
-    ListingFactory(title="Only one")
-    response = client.get("/opportunities/", {"after": "not-a-cursor"})
+@pytest.mark.parametrize(
+    "cursor, words",
+    [
+        ("not-a-cursor", ""),
+        # Well-formed, but with a rank no real number can hold (or none at all).
+        (search_module._encode([1e300, 5]), "harbor"),
+        (base64.urlsafe_b64encode(b"[NaN,5]").decode(), "harbor"),
+        (base64.urlsafe_b64encode(b"[Infinity,5]").decode(), "harbor"),
+        (search_module._encode([True, 5]), "harbor"),
+    ],
+)
+def test_a_damaged_page_link_falls_back_to_the_first_page(client, cursor, words):
+    ListingFactory(title="Harbor grant")
+    response = client.get("/opportunities/", {"after": cursor, "q": words})
     assert response.status_code == 200
     assert "That page link was damaged" in response.content.decode()
-    assert titles(response) == ["Only one"]
+    assert titles(response) == ["Harbor grant"]
+
+
+def test_a_page_link_after_a_rank_too_small_for_a_real_shows_what_ranks_lower(client):
+    """PostgreSQL refuses 1e-50 as a real: the rank is rounded as reals are (to 0), not sent."""
+    ListingFactory(title="Harbor grant")
+    after = search_module._encode([1e-50, 5])
+    response = client.get("/opportunities/", {"after": after, "q": "harbor"})
+    assert response.status_code == 200
+    assert titles(response) == [] and "That page link was damaged" not in response.content.decode()
 
 
 @settings(
