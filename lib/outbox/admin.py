@@ -30,8 +30,26 @@ class StuckFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StuckMarkMixin:
+    """A changelist whose rows know whether the model's manager calls them stuck (`is_stuck`,
+    one EXISTS each) and whose status column says so (outgoing mail, digest deliveries)."""
+
+    def get_queryset(self, request):
+        stuck = self.model.objects.stuck().filter(pk=OuterRef("pk"))
+        return super().get_queryset(request).annotate(is_stuck=Exists(stuck))
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_shown(self, row):
+        if getattr(row, "is_stuck", False):
+            return format_html(
+                '<strong class="outbox-stuck">{} — {}</strong>', row.get_status_display(),
+                _("stuck"),
+            )  # fmt: skip
+        return row.get_status_display()
+
+
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin):
+class OutgoingMailAdmin(StuckMarkMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "subject",
@@ -67,10 +85,6 @@ class OutgoingMailAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def get_queryset(self, request):
-        stuck = OutgoingMail.objects.stuck().filter(pk=OuterRef("pk"))
-        return super().get_queryset(request).annotate(is_stuck=Exists(stuck))
-
     def has_add_permission(self, request):
         return False  # mail is queued by the portal, never written by hand
 
@@ -86,15 +100,6 @@ class OutgoingMailAdmin(admin.ModelAdmin):
     @admin.display(description=_("to"))
     def recipients(self, mail):
         return ", ".join(mail.to)
-
-    @admin.display(description=_("status"), ordering="status")
-    def status_shown(self, mail):
-        if mail.is_stuck:
-            return format_html(
-                '<strong class="outbox-stuck">{} — {}</strong>', mail.get_status_display(),
-                _("stuck"),
-            )  # fmt: skip
-        return mail.get_status_display()
 
     @admin.display(description=_("last error"))
     def short_error(self, mail):

@@ -11,7 +11,6 @@ from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
@@ -22,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lib.history_admin import GuardedHistoryAdmin
-from lib.outbox.admin import StuckFilter
+from lib.outbox.admin import StuckFilter, StuckMarkMixin
 from opportunities import digests
 from opportunities.models import DigestDelivery, DigestRun, Subscription
 
@@ -106,7 +105,7 @@ class StuckDeliveryFilter(StuckFilter):
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(AddressLookupsMixin, ReadOnlyMixin, admin.ModelAdmin):
+class DigestDeliveryAdmin(StuckMarkMixin, AddressLookupsMixin, ReadOnlyMixin, admin.ModelAdmin):
     """Every digest delivered or attempted: the digests' own outbox, read-only."""
 
     list_filter = [StuckDeliveryFilter, "status", "run__frequency"]
@@ -114,10 +113,6 @@ class DigestDeliveryAdmin(AddressLookupsMixin, ReadOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "as_of"
     list_per_page = 100
     show_full_result_count = False
-
-    def get_queryset(self, request):
-        stuck = DigestDelivery.objects.stuck().filter(pk=OuterRef("pk"))
-        return super().get_queryset(request).annotate(is_stuck=Exists(stuck))
 
     def _shown(self, request) -> tuple[str, str]:
         """The subscriber and error columns this staff member may see."""
@@ -150,15 +145,6 @@ class DigestDeliveryAdmin(AddressLookupsMixin, ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("subscriber"))
     def subscriber_masked(self, delivery):
         return self._subscriber_link(delivery.subscription, delivery.subscription.masked_email)
-
-    @admin.display(description=_("status"), ordering="status")
-    def status_shown(self, delivery):
-        if getattr(delivery, "is_stuck", False):
-            return format_html(
-                '<strong class="outbox-stuck">{} — {}</strong>', delivery.get_status_display(),
-                _("stuck"),
-            )  # fmt: skip
-        return delivery.get_status_display()
 
     @admin.display(description=_("error"))
     def redacted_error(self, delivery):
