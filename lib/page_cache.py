@@ -24,6 +24,7 @@ cache), never an error: after a failure the cache is left alone for a few second
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import hashlib
 import logging
@@ -123,6 +124,9 @@ def current_version() -> str | None:
 
 
 _MISSING = object()
+# The version a page being rendered for the cache was looked up under (one Redis read per miss,
+# not one more for each thing kept while unchanged).
+_rendering_under = contextvars.ContextVar("rendering_under", default=None)
 
 
 def kept_while_unchanged(name: str, words: str, compute, alias: str = "cards"):
@@ -130,7 +134,7 @@ def kept_while_unchanged(name: str, words: str, compute, alias: str = "cards"):
     until public content changes: the content version is part of the key, so an answer read
     from any public row is never served stale. Computed each time when Redis does not answer
     (no version to key it by)."""
-    version = current_version()
+    version = _rendering_under.get() or current_version()
     if version is None:
         return compute()
     digest = hashlib.blake2b(words.encode(), digest_size=16).hexdigest()
@@ -313,7 +317,11 @@ class PageCacheMiddleware:
                 response.cookies[name] = morsel
             return _conditional(request, response, stored["stored_at"])
 
-        response = self.get_response(request)
+        rendering = _rendering_under.set(version)
+        try:
+            response = self.get_response(request)
+        finally:
+            _rendering_under.reset(rendering)
         if not _shareable(request, response):
             if _is_personal_response(request, response):
                 patch_cache_control(response, private=True, no_store=True)
